@@ -1,0 +1,89 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Client is the [Invoker] over a [Transport]: it encodes arguments with its
+// codec, sends them with the caller's deadline and metadata, and decodes the
+// result or the error. Generated clients take one. A Client is safe for
+// concurrent use.
+type Client struct {
+	t    Transport
+	opts options
+	ic   Interceptor
+}
+
+// NewClient returns a client that sends its calls through t. Options:
+// [WithCodec], [WithInterceptors], [WithMaxPayload].
+func NewClient(t Transport, opts ...Option) *Client {
+	o := newOptions(opts)
+	return &Client{t: t, opts: o, ic: chain(o.interceptors)}
+}
+
+// Invoke calls route on server serverID with args and decodes the answer into
+// result (nil for error-only methods). Every error it returns is an [*Error].
+func (c *Client) Invoke(ctx context.Context, serverID, route string, args, result any) error {
+	if c.ic == nil {
+		return c.roundTrip(ctx, serverID, route, args, result)
+	}
+	err := c.ic(ctx, CallInfo{Route: route, ServerID: serverID}, args, result, func(ctx context.Context, args, result any) error {
+		return c.roundTrip(ctx, serverID, route, args, result)
+	})
+	return asError(err)
+}
+
+func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, result any) error {
+	if err := ctx.Err(); err != nil {
+		return ctxError(err)
+	}
+	req := &Request{Route: route, Metadata: outgoingMetadata(ctx)}
+	if dl, ok := ctx.Deadline(); ok {
+		req.Timeout = time.Until(dl)
+		if req.Timeout <= 0 {
+			return errDeadline
+		}
+	}
+	payload, err := c.opts.codec.Marshal(args)
+	if err != nil {
+		return Errorf(InvalidArgument, "%s: encode arguments: %v", route, err)
+	}
+	if len(payload) > c.opts.maxPayload {
+		return Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", route, len(payload), c.opts.maxPayload)
+	}
+	req.Payload = payload
+	resp, err := c.t.RoundTrip(ctx, serverID, req)
+	if err != nil {
+		return asError(err)
+	}
+	if resp.Code != OK {
+		return resp.Err()
+	}
+	if result != nil {
+		if err := c.opts.codec.Unmarshal(resp.Payload, result); err != nil {
+			return Errorf(Internal, "%s: decode result: %v", route, err)
+		}
+	}
+	return nil
+}
+
+// asError makes sure err is an [*Error] (or wraps one), so that callers can
+// always use [CodeOf] and errors.As.
+func asError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return errDeadline
+	case errors.Is(err, context.Canceled):
+		return errCanceled
+	}
+	return &Error{code: Unknown, key: err.Error(), msg: err.Error()}
+}

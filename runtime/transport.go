@@ -1,0 +1,66 @@
+package runtime
+
+import "context"
+
+// Transport carries encoded calls from a [Client] to servers by server id.
+// In-process ([InProc]), TCP and NATS transports implement it; so can yours.
+//
+// RoundTrip returns the server's response, whatever its code, or an error
+// when no response arrived: Unavailable for an unknown, unreachable or stopped
+// server (at once, never a hang), DeadlineExceeded or Canceled when ctx ended
+// first, ResourceExhausted when req is too large to send. It must return by
+// the time ctx is done, and must not keep req after it returns.
+type Transport interface {
+	RoundTrip(ctx context.Context, serverID string, req *Request) (*Response, error)
+}
+
+// Dispatcher runs calls that arrive at a server. [*Server] is the Dispatcher
+// that transports normally serve. Dispatch must return a response for every
+// request; ctx is cancelled when the caller gives up.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, req *Request) *Response
+}
+
+// Invoker makes a typed call to a route on a server. Generated clients call
+// through it; [*Client] is the Invoker over any [Transport].
+type Invoker interface {
+	Invoke(ctx context.Context, serverID, route string, args, result any) error
+}
+
+// Registrar holds the services a server offers. Generated RegisterXServer
+// functions register on it; [*Server] is one.
+type Registrar interface {
+	RegisterService(desc *ServiceDesc, impl any)
+}
+
+// ServiceDesc describes a service to a [Registrar]. rpcgen generates one per
+// annotated interface; write one by hand only to serve a route without it.
+type ServiceDesc struct {
+	Name    string // e.g. "sys.sessionRemote"
+	Methods []MethodDesc
+}
+
+// MethodDesc describes one method of a service.
+type MethodDesc struct {
+	Route     string     // the full route, e.g. "sys.sessionRemote.bind"
+	NewArgs   func() any // returns a pointer to a zero arguments struct
+	NewResult func() any // returns a pointer to a zero result struct; nil for error-only methods
+	Handler   MethodHandler
+}
+
+// MethodHandler calls the implementation impl with decoded args and stores
+// what it returns in result (nil for error-only methods).
+type MethodHandler func(ctx context.Context, impl, args, result any) error
+
+// ctxError turns a context's error into the status error a caller sees.
+func ctxError(err error) *Error {
+	if err == context.DeadlineExceeded {
+		return errDeadline
+	}
+	return errCanceled
+}
+
+var (
+	errDeadline = NewError(DeadlineExceeded, "deadline exceeded")
+	errCanceled = NewError(Canceled, "call canceled")
+)
