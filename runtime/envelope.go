@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -203,5 +202,3 @@ func (d *decoder) string(limit int) string {
 	return s
 }
 
-// errIsMalformed reports whether err came from parsing an envelope.
-func errIsMalformed(err error) bool { return errors.Is(err, ErrMalformed) }

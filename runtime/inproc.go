@@ -12,8 +12,9 @@ import (
 // so caller and handler never share a value. Use it in tests and for
 // single-binary deployments. The zero value is not usable; call [NewInProc].
 type InProc struct {
-	mu      sync.RWMutex
-	servers map[string]*inprocServer
+	maxPayload int
+	mu         sync.RWMutex
+	servers    map[string]*inprocServer
 }
 
 type inprocServer struct {
@@ -25,9 +26,11 @@ type inprocServer struct {
 	mu       sync.Mutex // orders closing against inflight.Add
 }
 
-// NewInProc returns an empty in-process network.
-func NewInProc() *InProc {
-	return &InProc{servers: make(map[string]*inprocServer)}
+// NewInProc returns an empty in-process network. [WithMaxPayload] sets the
+// largest payload it carries, as a network transport's frame limit would.
+func NewInProc(opts ...Option) *InProc {
+	o := newOptions(opts)
+	return &InProc{maxPayload: o.maxPayload, servers: make(map[string]*inprocServer)}
 }
 
 // Serve lists d under serverID until [InProc.Stop] or [InProc.Shutdown]. It
@@ -87,6 +90,9 @@ func (n *InProc) remove(serverID string) *inprocServer {
 // RoundTrip implements [Transport]. The handler runs on its own goroutine so
 // that the caller returns by its deadline even when the handler does not.
 func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (_ *Response, err error) {
+	if len(req.Payload) > n.maxPayload {
+		return nil, Errorf(ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), n.maxPayload)
+	}
 	n.mu.RLock()
 	s := n.servers[serverID]
 	n.mu.RUnlock()

@@ -1,0 +1,444 @@
+// Package rpctest is the conformance suite every [runtime.Transport] must
+// pass, in the manner of testing/fstest: a transport's own test is three lines
+// that call [Run].
+package rpctest
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sessionrpc/sessionrpc/runtime"
+)
+
+// Network is a transport under test.
+type Network interface {
+	// Transport returns the client side. The suite makes one per test and
+	// keeps it across server restarts.
+	Transport() runtime.Transport
+	// Serve serves d under serverID until the returned Listener stops.
+	// Serving an id again after Stop must make it reachable again through
+	// the same Transport.
+	Serve(serverID string, d runtime.Dispatcher) (Listener, error)
+	// MaxPayload is the largest encoded argument payload the transport
+	// carries; one byte more must be refused with ResourceExhausted.
+	MaxPayload() int
+}
+
+// Listener is one served server id.
+type Listener interface {
+	// Stop ends serving at once, as if the process died: calls in flight
+	// must fail with Unavailable promptly.
+	Stop()
+	// Shutdown stops taking new calls and waits for those in flight.
+	Shutdown(ctx context.Context) error
+}
+
+// Run runs every check against the transport newNetwork builds; it calls
+// newNetwork once per check.
+func Run(t *testing.T, newNetwork func(t *testing.T) Network) {
+	checks := []struct {
+		name string
+		fn   func(t *testing.T, e *env)
+	}{
+		{"RoundTripShapes", testRoundTripShapes},
+		{"CodedErrors", testCodedErrors},
+		{"UnknownRoute", testUnknownRoute},
+		{"UnknownServer", testUnknownServer},
+		{"PanicIsInternal", testPanic},
+		{"DeadlinePropagates", testDeadlinePropagates},
+		{"DeadlineExceeded", testDeadlineExceeded},
+		{"CancelReachesHandler", testCancel},
+		{"Metadata", testMetadata},
+		{"Concurrent1000", testConcurrent},
+		{"PayloadLimit", testPayloadLimit},
+		{"StopMidCall", testStopMidCall},
+		{"ServerComesBack", testServerBack},
+		{"GracefulShutdown", testGracefulShutdown},
+		{"Interceptors", testInterceptors},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			c.fn(t, newEnv(t, newNetwork))
+		})
+	}
+}
+
+// A call that should answer at once gets this long before the suite calls
+// it a hang; generous, because CI machines are shared.
+const patience = 5 * time.Second
+
+type env struct {
+	newNet func(t *testing.T) Network
+	net    Network
+	echo   *echo
+	server *runtime.Server
+	client *runtime.Client
+	ln     Listener
+	id     string
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newEnv(t *testing.T, newNet func(t *testing.T) Network, opts ...runtime.Option) *env {
+	n := newNet(t)
+	e := &env{newNet: newNet, net: n, id: "srv-1", echo: &echo{
+		cancelled: make(chan error, 1024),
+		started:   make(chan struct{}, 1024),
+		release:   make(chan struct{}),
+	}}
+	limit := runtime.WithMaxPayload(n.MaxPayload())
+	e.server = runtime.NewServer(append([]runtime.Option{limit, runtime.WithLogger(quiet)}, opts...)...)
+	e.server.RegisterService(e.echo.desc(), e.echo)
+	e.client = runtime.NewClient(n.Transport(), append([]runtime.Option{limit}, opts...)...)
+	e.serve(t)
+	return e
+}
+
+func (e *env) serve(t *testing.T) {
+	t.Helper()
+	ln, err := e.net.Serve(e.id, e.server)
+	if err != nil {
+		t.Fatalf("Serve(%q): %v", e.id, err)
+	}
+	e.ln = ln
+	t.Cleanup(ln.Stop)
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func wantCode(t *testing.T, err error, want runtime.Code) {
+	t.Helper()
+	if got := runtime.CodeOf(err); got != want {
+		t.Fatalf("err = %v (code %v), want code %v", err, got, want)
+	}
+	var re *runtime.Error
+	if !errors.As(err, &re) {
+		t.Fatalf("err %v (%T) is not a *runtime.Error", err, err)
+	}
+}
+
+func testRoundTripShapes(t *testing.T, e *env) {
+	seven := 7
+	in := Shapes{
+		Int64: math.MinInt64, Uint64: math.MaxUint64, Float: 0.1 + 0.2, String: "héllo \x00 世界 \"q\"",
+		Bool: true, Bytes: []byte{0, 255, 1}, Ptr: &seven, Slice: []string{"a", ""},
+		Map: map[string]int64{"max": math.MaxInt64, "2^53+1": 1<<53 + 1}, Array: [3]uint8{1, 2, 3},
+		Nested: []map[string]any{{"k": []any{"v", true, nil}}}, Raw: []byte(`{"x":[1,2.5,"s"]}`),
+		Inner: struct{ A, B int }{-1, 1},
+	}
+	var out echoResult
+	if err := e.client.Invoke(ctxFor(t, patience), e.id, routeEcho, &echoArgs{A0: in}, &out); err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+	if diff := cmp.Diff(in, out.R0); diff != "" {
+		t.Fatalf("echo changed the payload (-sent +received):\n%s", diff)
+	}
+}
+
+func testCodedErrors(t *testing.T, e *env) {
+	ctx := ctxFor(t, patience)
+	err := e.client.Invoke(ctx, e.id, routeFail, &failArgs{A0: runtime.FailedPrecondition, A1: "detail"}, nil)
+	wantCode(t, err, runtime.FailedPrecondition)
+	if !errors.Is(err, errSentinel) {
+		t.Errorf("errors.Is(%v, sentinel) = false after the wire", err)
+	}
+	if !strings.Contains(err.Error(), "rpctest sentinel: detail") {
+		t.Errorf("message lost: %q", err.Error())
+	}
+	for c := runtime.Canceled; c <= runtime.Unauthenticated; c++ {
+		err := e.client.Invoke(ctx, e.id, routeFail, &failArgs{A0: c, A1: "m-" + c.String()}, nil)
+		wantCode(t, err, c)
+		var re *runtime.Error
+		errors.As(err, &re)
+		if c != runtime.FailedPrecondition && re.Message() != "m-"+c.String() {
+			t.Errorf("code %v: message = %q", c, re.Message())
+		}
+	}
+}
+
+func testUnknownRoute(t *testing.T, e *env) {
+	err := e.client.Invoke(ctxFor(t, patience), e.id, "rpctest.echo.nope", &emptyArgs{}, nil)
+	wantCode(t, err, runtime.Unimplemented)
+	if !strings.Contains(err.Error(), "rpctest.echo.nope") {
+		t.Errorf("error does not name the route: %v", err)
+	}
+}
+
+func testUnknownServer(t *testing.T, e *env) {
+	// A deadline far away: only an immediate Unavailable passes, a hang
+	// until the deadline gives DeadlineExceeded.
+	start := time.Now()
+	err := e.client.Invoke(ctxFor(t, 4*patience), "no-such-server", routeEcho, &echoArgs{}, &echoResult{})
+	wantCode(t, err, runtime.Unavailable)
+	if d := time.Since(start); d > patience {
+		t.Errorf("unknown server took %v to fail", d)
+	}
+}
+
+func testPanic(t *testing.T, e *env) {
+	ctx := ctxFor(t, patience)
+	wantCode(t, e.client.Invoke(ctx, e.id, routePanic, &emptyArgs{}, nil), runtime.Internal)
+	var out echoResult
+	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{A0: Shapes{Seq: 1}}, &out); err != nil || out.R0.Seq != 1 {
+		t.Fatalf("server did not keep serving after a panic: %v", err)
+	}
+}
+
+func testDeadlinePropagates(t *testing.T, e *env) {
+	var out deadlineRes
+	if err := e.client.Invoke(ctxFor(t, 3*time.Second), e.id, routeDeadline, &emptyArgs{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.R1 || out.R0 <= 0 || out.R0 > 3*time.Second {
+		t.Fatalf("handler saw deadline %v (set %v), want within (0, 3s]", out.R0, out.R1)
+	}
+	out = deadlineRes{}
+	if err := e.client.Invoke(context.Background(), e.id, routeDeadline, &emptyArgs{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.R1 {
+		t.Fatalf("handler saw a deadline %v the caller never set", out.R0)
+	}
+}
+
+func testDeadlineExceeded(t *testing.T, e *env) {
+	err := e.client.Invoke(ctxFor(t, 100*time.Millisecond), e.id, routeBlock, &blockArgs{}, nil)
+	wantCode(t, err, runtime.DeadlineExceeded)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(err, context.DeadlineExceeded) = false for %v", err)
+	}
+	select {
+	case herr := <-e.echo.cancelled:
+		if herr == nil {
+			t.Fatal("handler ctx ended without an error")
+		}
+	case <-time.After(patience):
+		t.Fatal("handler ctx was never cancelled after the deadline")
+	}
+}
+
+func testCancel(t *testing.T, e *env) {
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- e.client.Invoke(ctx, e.id, routeBlock, &blockArgs{}, nil) }()
+	select {
+	case <-e.echo.started:
+	case <-time.After(patience):
+		t.Fatal("handler never started")
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		wantCode(t, err, runtime.Canceled)
+	case <-time.After(patience):
+		t.Fatal("caller did not return after cancelling")
+	}
+	select {
+	case <-e.echo.cancelled:
+	case <-time.After(patience):
+		t.Fatal("cancellation never reached the handler")
+	}
+}
+
+func testMetadata(t *testing.T, e *env) {
+	ctx := runtime.WithMetadata(ctxFor(t, patience), runtime.Metadata{"trace-id": "abc", "user": "u1"})
+	var out metadataRes
+	if err := e.client.Invoke(ctx, e.id, routeMetadata, &emptyArgs{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(runtime.Metadata{"trace-id": "abc", "user": "u1"}, out.R0); diff != "" {
+		t.Fatalf("metadata (-sent +seen):\n%s", diff)
+	}
+}
+
+func testConcurrent(t *testing.T, e *env) {
+	const n = 1000
+	ctx := ctxFor(t, 4*patience)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out echoResult
+			in := Shapes{Seq: i, String: fmt.Sprint("caller-", i)}
+			if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{A0: in}, &out); err != nil {
+				errs <- fmt.Errorf("call %d: %w", i, err)
+				return
+			}
+			if out.R0.Seq != i || out.R0.String != in.String {
+				errs <- fmt.Errorf("call %d got the answer of call %d", i, out.R0.Seq)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// sizedPayload returns the JSON arguments of routeSize carrying n bytes,
+// padded with spaces to exactly size bytes.
+func sizedPayload(t *testing.T, size int) ([]byte, int) {
+	t.Helper()
+	const frame = len(`{"A0":""}`)
+	n := base64.StdEncoding.DecodedLen(size-frame) - 3
+	enc := base64.StdEncoding.EncodeToString(make([]byte, n))
+	p := []byte(`{"A0":"` + enc + `"`)
+	for len(p) < size-1 {
+		p = append(p, ' ')
+	}
+	p = append(p, '}')
+	if len(p) != size {
+		t.Fatalf("built a payload of %d bytes, want %d", len(p), size)
+	}
+	return p, n
+}
+
+func testPayloadLimit(t *testing.T, e *env) {
+	limit := e.net.MaxPayload()
+	ctx := ctxFor(t, 4*patience)
+	tr := e.net.Transport()
+
+	p, n := sizedPayload(t, limit)
+	resp, err := tr.RoundTrip(ctx, e.id, &runtime.Request{Route: routeSize, Payload: p})
+	if err != nil {
+		t.Fatalf("payload of exactly the limit (%d bytes): %v", limit, err)
+	}
+	if resp.Code != runtime.OK {
+		t.Fatalf("payload at the limit: %v", resp.Err())
+	}
+
+	p = append(p, ' ')
+	_, err = tr.RoundTrip(ctx, e.id, &runtime.Request{Route: routeSize, Payload: p})
+	wantCode(t, err, runtime.ResourceExhausted)
+
+	// Through the typed client too, and the server still answers afterwards.
+	err = e.client.Invoke(ctx, e.id, routeSize, &sizeArgs{A0: make([]byte, limit)}, &sizeResult{})
+	wantCode(t, err, runtime.ResourceExhausted)
+	var out sizeResult
+	if err := e.client.Invoke(ctx, e.id, routeSize, &sizeArgs{A0: make([]byte, n)}, &out); err != nil || out.R0 != n {
+		t.Fatalf("call after a refused one: %v (size %d, want %d)", err, out.R0, n)
+	}
+}
+
+// blockN starts n calls that block in the handler and waits until all run.
+func blockN(t *testing.T, e *env, n int, ctx context.Context, args *blockArgs) <-chan error {
+	t.Helper()
+	errc := make(chan error, n)
+	for range n {
+		go func() { errc <- e.client.Invoke(ctx, e.id, routeBlock, args, nil) }()
+	}
+	for range n {
+		select {
+		case <-e.echo.started:
+		case <-time.After(patience):
+			t.Fatal("blocked calls never reached the handler")
+		}
+	}
+	return errc
+}
+
+func testStopMidCall(t *testing.T, e *env) {
+	const n = 10
+	errc := blockN(t, e, n, ctxFor(t, 6*patience), &blockArgs{})
+	e.ln.Stop()
+	deadline := time.After(patience)
+	for range n {
+		select {
+		case err := <-errc:
+			wantCode(t, err, runtime.Unavailable)
+		case <-deadline:
+			t.Fatal("callers still waiting after the server stopped")
+		}
+	}
+}
+
+func testServerBack(t *testing.T, e *env) {
+	ctx := ctxFor(t, 4*patience)
+	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}); err != nil {
+		t.Fatal(err)
+	}
+	e.ln.Stop()
+	wantCode(t, e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}), runtime.Unavailable)
+	e.serve(t)
+	// The client may need a moment to reconnect; it must not need replacing.
+	var err error
+	for ctx.Err() == nil {
+		if err = e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("calls never succeeded after the server came back: %v", err)
+}
+
+func testGracefulShutdown(t *testing.T, e *env) {
+	const n = 5
+	errc := blockN(t, e, n, ctxFor(t, 6*patience), &blockArgs{A0: true})
+	done := make(chan error, 1)
+	go func() { done <- e.ln.Shutdown(ctxFor(t, 4*patience)) }()
+	// Shutdown must wait for the calls in flight.
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) with calls in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(e.echo.release)
+	for range n {
+		if err := <-errc; err != nil {
+			t.Errorf("call in flight during graceful shutdown failed: %v", err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	err := e.client.Invoke(ctxFor(t, patience), e.id, routeEcho, &echoArgs{}, &echoResult{})
+	wantCode(t, err, runtime.Unavailable)
+}
+
+func testInterceptors(t *testing.T, plain *env) {
+	// A fresh environment with interceptors on both sides.
+	var mu sync.Mutex
+	var seen []string
+	record := func(ctx context.Context, info runtime.CallInfo, args, result any, next runtime.CallFunc) error {
+		side := "client"
+		if info.Server {
+			side = "server"
+		}
+		mu.Lock()
+		seen = append(seen, side+" "+info.Route)
+		mu.Unlock()
+		return next(ctx, args, result)
+	}
+	e := newEnv(t, plain.newNet, runtime.WithInterceptors(record))
+	ctx := ctxFor(t, patience)
+	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.client.Invoke(ctx, e.id, routeFail, &failArgs{A0: runtime.NotFound}, nil)
+	want := []string{
+		"client " + routeEcho, "server " + routeEcho,
+		"client " + routeFail, "server " + routeFail,
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Fatalf("interceptors saw (-want +got):\n%s", diff)
+	}
+}
