@@ -201,4 +201,3 @@ func (d *decoder) string(limit int) string {
 	d.data = d.data[n:]
 	return s
 }
-

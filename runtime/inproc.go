@@ -19,8 +19,9 @@ type InProc struct {
 
 type inprocServer struct {
 	d        Dispatcher
-	base     context.Context // cancelled by a hard stop, cancelling every handler
+	base     context.Context // cancelled when the server is gone, cancelling every handler
 	stop     context.CancelFunc
+	killed   chan struct{} // closed by a hard stop: answers still to come are lost
 	inflight sync.WaitGroup
 	closed   atomic.Bool
 	mu       sync.Mutex // orders closing against inflight.Add
@@ -42,7 +43,7 @@ func (n *InProc) Serve(serverID string, d Dispatcher) error {
 		return fmt.Errorf("sessionrpc: in-process server id %q is already served", serverID)
 	}
 	base, stop := context.WithCancel(context.Background())
-	n.servers[serverID] = &inprocServer{d: d, base: base, stop: stop}
+	n.servers[serverID] = &inprocServer{d: d, base: base, stop: stop, killed: make(chan struct{})}
 	return nil
 }
 
@@ -50,7 +51,7 @@ func (n *InProc) Serve(serverID string, d Dispatcher) error {
 // return Unavailable and their handlers' contexts are cancelled.
 func (n *InProc) Stop(serverID string) {
 	if s := n.remove(serverID); s != nil {
-		s.stop()
+		s.kill()
 	}
 }
 
@@ -69,9 +70,14 @@ func (n *InProc) Shutdown(ctx context.Context, serverID string) error {
 		s.stop()
 		return nil
 	case <-ctx.Done():
-		s.stop()
+		s.kill()
 		return ctx.Err()
 	}
+}
+
+func (s *inprocServer) kill() {
+	close(s.killed)
+	s.stop()
 }
 
 func (n *InProc) remove(serverID string) *inprocServer {
@@ -119,17 +125,23 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	}()
 	select {
 	case resp := <-done:
-		return resp, nil
+		select {
+		case <-s.killed:
+			// Killed as the answer came: like a process that died
+			// before its reply left, the answer is lost.
+			return nil, Errorf(Unavailable, "server %q stopped", serverID)
+		default:
+			return resp, nil
+		}
 	case <-ctx.Done():
-		err = ctxError(ctx.Err())
-	case <-s.base.Done():
-		err = Errorf(Unavailable, "server %q stopped", serverID)
-	}
-	// An answer that raced the caller's deadline or the stop still counts.
-	select {
-	case resp := <-done:
-		return resp, nil
-	default:
-		return nil, err
+		// An answer that raced the caller's deadline still counts.
+		select {
+		case resp := <-done:
+			return resp, nil
+		default:
+			return nil, ctxError(ctx.Err())
+		}
+	case <-s.killed:
+		return nil, Errorf(Unavailable, "server %q stopped", serverID)
 	}
 }
