@@ -1,0 +1,18 @@
+// Package sessionrpc is a framework for pomelo-style game clusters in Go:
+// frontend servers hold client connections and sessions, backend servers read,
+// bind, push settings to and kick those sessions through typed,
+// code-generated RPC.
+//
+// The packages:
+//   - runtime: the transport runtime generated code targets (errors,
+//     codec, dispatch, interceptors, the in-process transport);
+//   - runtime/tcp and runtime/natsrpc: network transports;
+//   - session: the frontend session store;
+//   - sessionremote: sys.sessionRemote and the backend session API;
+//   - gen and cmd/rpcgen: the generator.
+//
+// This file also holds the go:generate lines that regenerate every checked-in
+// generated file: run go generate in the repository root.
+package sessionrpc
+
+//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e

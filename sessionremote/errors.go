@@ -1,0 +1,75 @@
+package sessionremote
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/session"
+)
+
+// Errors of sys.sessionRemote. Each has a status code and survives the wire:
+// on a backend, errors.Is(err, ErrSessionNotFound) holds for a session the
+// frontend did not find. On the frontend the same errors also match the
+// [session] package's.
+var (
+	// ErrSessionNotFound: no session with that id on that frontend.
+	ErrSessionNotFound = runtime.NewError(runtime.NotFound, "session not found")
+	// ErrInvalidUID: an empty uid.
+	ErrInvalidUID = runtime.NewError(runtime.InvalidArgument, "invalid uid")
+	// ErrAlreadyBound: bind of a session bound to another uid.
+	ErrAlreadyBound = runtime.NewError(runtime.FailedPrecondition, "session already bound to another uid")
+	// ErrSingleSession: bind of a uid that already has a session on a
+	// frontend that allows one.
+	ErrSingleSession = runtime.NewError(runtime.FailedPrecondition, "uid already has a session")
+	// ErrNotBound: unbind of a session not bound to that uid.
+	ErrNotBound = runtime.NewError(runtime.FailedPrecondition, "session not bound to that uid")
+	// ErrInvalidSetting: a setting value that is not valid JSON, or a value
+	// that cannot be encoded as JSON (NaN, a channel).
+	ErrInvalidSetting = runtime.NewError(runtime.InvalidArgument, "invalid setting value")
+)
+
+// storeErrors pairs the store's errors with the coded ones.
+var storeErrors = []struct {
+	store error
+	wire  *runtime.Error
+}{
+	{session.ErrSessionNotFound, ErrSessionNotFound},
+	{session.ErrInvalidUID, ErrInvalidUID},
+	{session.ErrAlreadyBound, ErrAlreadyBound},
+	{session.ErrSingleSession, ErrSingleSession},
+	{session.ErrNotBound, ErrNotBound},
+	{session.ErrInvalidValue, ErrInvalidSetting},
+}
+
+// coded gives a store error its status code, keeping its message and its
+// identity: the result matches both the store's sentinel and ours.
+func coded(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, e := range storeErrors {
+		if errors.Is(err, e.store) {
+			return &codedError{wire: e.wire, store: e.store, err: err}
+		}
+	}
+	return err
+}
+
+type codedError struct {
+	wire  *runtime.Error
+	store error
+	err   error
+}
+
+// Error is our sentinel's message followed by the store's detail, e.g.
+// "session not found: sid 7".
+func (e *codedError) Error() string {
+	detail, ok := strings.CutPrefix(e.err.Error(), e.store.Error())
+	if !ok {
+		return e.err.Error()
+	}
+	return e.wire.Message() + detail
+}
+
+func (e *codedError) Unwrap() []error { return []error{e.wire, e.err} }

@@ -1,0 +1,62 @@
+// Package sessionremote is pomelo's backend-session system, typed: the
+// sys.sessionRemote service every frontend server offers, the frontend
+// implementation over a [session.Store], and the API a backend uses to read,
+// bind, push settings to and kick sessions it does not hold:
+// [BackendSessionService] and [BackendSession].
+package sessionremote
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/sessionrpc/sessionrpc/session"
+)
+
+// SessionRemote is the system service every frontend server offers so that
+// backends can reach the sessions it holds. Routes and semantics are pomelo's
+// sys.sessionRemote; where pomelo misbehaves, SESSIONS.md in the design notes
+// says what this does instead. Errors match the sentinels of this package
+// with errors.Is on either side of the wire.
+//
+//rpcgen:service sys.sessionRemote
+//rpcgen:proxy SessionProxy sid
+type SessionRemote interface {
+	// Bind binds session sid to user uid. Binding to the uid it already has
+	// succeeds and changes nothing.
+	Bind(ctx context.Context, sid session.ID, uid string) error
+
+	// Unbind removes the binding of session sid to uid.
+	Unbind(ctx context.Context, sid session.ID, uid string) error
+
+	// Push sets setting key of session sid to value, or deletes the key when
+	// value is absent.
+	Push(ctx context.Context, sid session.ID, key string, value Setting) error
+
+	// PushAll merges settings into the settings of session sid: keys not in
+	// settings are kept.
+	PushAll(ctx context.Context, sid session.ID, settings session.Settings) error
+
+	// GetBackendSessionBySid returns a snapshot of session sid.
+	GetBackendSessionBySid(ctx context.Context, sid session.ID) (*session.Info, error)
+
+	// GetBackendSessionsByUid returns snapshots of every session bound to uid;
+	// none is an empty list, not an error.
+	GetBackendSessionsByUid(ctx context.Context, uid string) ([]session.Info, error)
+
+	// KickBySid closes session sid, telling its client reason ("kick" when
+	// empty). Kicking an unknown or closed session succeeds.
+	KickBySid(ctx context.Context, sid session.ID, reason string) error
+
+	// KickByUid closes every session bound to uid, as KickBySid.
+	KickByUid(ctx context.Context, uid string, reason string) error
+}
+
+// Setting is one setting's value as [SessionRemote.Push] carries it: a JSON
+// document, or absent. JSON null is a value like any other; only the zero
+// Setting deletes the key.
+type Setting struct {
+	JSON json.RawMessage `json:"json,omitempty"`
+}
+
+// Absent reports whether s carries no value.
+func (s Setting) Absent() bool { return len(s.JSON) == 0 }
