@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -14,13 +15,16 @@ type Client struct {
 	t    Transport
 	opts options
 	ic   Interceptor
+	reqs sync.Pool // of *Request
 }
 
 // NewClient returns a client that sends its calls through t. Options:
 // [WithCodec], [WithInterceptors], [WithMaxPayload].
 func NewClient(t Transport, opts ...Option) *Client {
 	o := newOptions(opts)
-	return &Client{t: t, opts: o, ic: chain(o.interceptors)}
+	c := &Client{t: t, opts: o, ic: chain(o.interceptors)}
+	c.reqs.New = func() any { return new(Request) }
+	return c
 }
 
 // Invoke calls route on server serverID with args and decodes the answer into
@@ -39,10 +43,10 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 	if err := ctx.Err(); err != nil {
 		return ctxError(err)
 	}
-	req := &Request{Route: route, Metadata: outgoingMetadata(ctx)}
+	var timeout time.Duration
 	if dl, ok := ctx.Deadline(); ok {
-		req.Timeout = time.Until(dl)
-		if req.Timeout <= 0 {
+		timeout = time.Until(dl)
+		if timeout <= 0 {
 			return errDeadline
 		}
 	}
@@ -53,8 +57,13 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 	if len(payload) > c.opts.maxPayload {
 		return Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", route, len(payload), c.opts.maxPayload)
 	}
-	req.Payload = payload
+	// Transports do not keep the request once RoundTrip returns, so it is
+	// reused.
+	req := c.reqs.Get().(*Request)
+	*req = Request{Route: route, Timeout: timeout, Metadata: outgoingMetadata(ctx), Payload: payload}
 	resp, err := c.t.RoundTrip(ctx, serverID, req)
+	*req = Request{}
+	c.reqs.Put(req)
 	if err != nil {
 		return asError(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // InProc is the in-process [Transport]: servers listed by id in one process,
@@ -13,25 +12,26 @@ import (
 // single-binary deployments. The zero value is not usable; call [NewInProc].
 type InProc struct {
 	maxPayload int
+	calls      sync.Pool // of *inprocCall
 	mu         sync.RWMutex
 	servers    map[string]*inprocServer
 }
 
 type inprocServer struct {
 	d        Dispatcher
-	base     context.Context // cancelled when the server is gone, cancelling every handler
-	stop     context.CancelFunc
 	killed   chan struct{} // closed by a hard stop: answers still to come are lost
 	inflight sync.WaitGroup
-	closed   atomic.Bool
-	mu       sync.Mutex // orders closing against inflight.Add
+	mu       sync.RWMutex // orders closed against inflight.Add
+	closed   bool
 }
 
 // NewInProc returns an empty in-process network. [WithMaxPayload] sets the
 // largest payload it carries, as a network transport's frame limit would.
 func NewInProc(opts ...Option) *InProc {
 	o := newOptions(opts)
-	return &InProc{maxPayload: o.maxPayload, servers: make(map[string]*inprocServer)}
+	n := &InProc{maxPayload: o.maxPayload, servers: make(map[string]*inprocServer)}
+	n.calls.New = func() any { return &inprocCall{done: make(chan *Response, 1)} }
+	return n
 }
 
 // Serve lists d under serverID until [InProc.Stop] or [InProc.Shutdown]. It
@@ -42,8 +42,7 @@ func (n *InProc) Serve(serverID string, d Dispatcher) error {
 	if _, taken := n.servers[serverID]; taken {
 		return fmt.Errorf("sessionrpc: in-process server id %q is already served", serverID)
 	}
-	base, stop := context.WithCancel(context.Background())
-	n.servers[serverID] = &inprocServer{d: d, base: base, stop: stop, killed: make(chan struct{})}
+	n.servers[serverID] = &inprocServer{d: d, killed: make(chan struct{})}
 	return nil
 }
 
@@ -67,7 +66,6 @@ func (n *InProc) Shutdown(ctx context.Context, serverID string) error {
 	go func() { s.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
-		s.stop()
 		return nil
 	case <-ctx.Done():
 		s.kill()
@@ -75,10 +73,9 @@ func (n *InProc) Shutdown(ctx context.Context, serverID string) error {
 	}
 }
 
-func (s *inprocServer) kill() {
-	close(s.killed)
-	s.stop()
-}
+// kill makes the callers of calls in flight return Unavailable; returning,
+// they cancel their handlers' contexts.
+func (s *inprocServer) kill() { close(s.killed) }
 
 func (n *InProc) remove(serverID string) *inprocServer {
 	n.mu.Lock()
@@ -87,7 +84,7 @@ func (n *InProc) remove(serverID string) *inprocServer {
 	n.mu.Unlock()
 	if s != nil {
 		s.mu.Lock()
-		s.closed.Store(true)
+		s.closed = true
 		s.mu.Unlock()
 	}
 	return s
@@ -95,7 +92,7 @@ func (n *InProc) remove(serverID string) *inprocServer {
 
 // RoundTrip implements [Transport]. The handler runs on its own goroutine so
 // that the caller returns by its deadline even when the handler does not.
-func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (_ *Response, err error) {
+func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (*Response, error) {
 	if len(req.Payload) > n.maxPayload {
 		return nil, Errorf(ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), n.maxPayload)
 	}
@@ -105,26 +102,35 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	if s == nil {
 		return nil, Errorf(Unavailable, "unknown server %q", serverID)
 	}
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
 		return nil, Errorf(Unavailable, "server %q stopped", serverID)
 	}
 	s.inflight.Add(1)
-	s.mu.Unlock()
+	s.mu.RUnlock()
+
+	// The handler's context is its own, as across a network: it carries the
+	// caller's deadline and is cancelled when the caller returns, but none of
+	// the caller's values.
+	var hctx context.Context
+	var cancel context.CancelFunc
+	if req.Timeout > 0 {
+		hctx, cancel = context.WithTimeout(context.Background(), req.Timeout)
+	} else {
+		hctx, cancel = context.WithCancel(context.Background())
+	}
+	defer cancel()
 
 	// The callee gets its own copy of everything the caller could still
 	// touch; the payload is the codec's fresh output and is not reused.
-	in := &Request{Route: req.Route, Timeout: req.Timeout, Metadata: req.Metadata.clone(), Payload: req.Payload}
-	hctx, cancel := context.WithCancel(s.base)
-	defer cancel()
-	done := make(chan *Response, 1)
-	go func() {
-		defer s.inflight.Done()
-		done <- s.d.Dispatch(hctx, in)
-	}()
+	c := n.calls.Get().(*inprocCall)
+	c.s, c.ctx = s, hctx
+	c.req = Request{Route: req.Route, Metadata: req.Metadata.clone(), Payload: req.Payload}
+	go c.run()
 	select {
-	case resp := <-done:
+	case resp := <-c.done:
+		n.release(c)
 		select {
 		case <-s.killed:
 			// Killed as the answer came: like a process that died
@@ -136,7 +142,8 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	case <-ctx.Done():
 		// An answer that raced the caller's deadline still counts.
 		select {
-		case resp := <-done:
+		case resp := <-c.done:
+			n.release(c)
 			return resp, nil
 		default:
 			return nil, ctxError(ctx.Err())
@@ -144,4 +151,24 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	case <-s.killed:
 		return nil, Errorf(Unavailable, "server %q stopped", serverID)
 	}
+}
+
+// inprocCall is one call in flight, reused through InProc.calls once its
+// handler has answered (a call abandoned by its caller is left to the GC).
+type inprocCall struct {
+	s    *inprocServer
+	ctx  context.Context
+	req  Request
+	done chan *Response
+}
+
+func (c *inprocCall) run() {
+	resp := c.s.d.Dispatch(c.ctx, &c.req)
+	c.s.inflight.Done()
+	c.done <- resp
+}
+
+func (n *InProc) release(c *inprocCall) {
+	c.s, c.ctx, c.req = nil, nil, Request{}
+	n.calls.Put(c)
 }

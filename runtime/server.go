@@ -106,7 +106,7 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 		return errorResponse(err)
 	}
 	if result == nil {
-		return &Response{}
+		return &emptyOK
 	}
 	payload, err := s.opts.codec.Marshal(result)
 	if err != nil {
@@ -134,6 +134,10 @@ func (s *Server) run(ctx context.Context, rt *route, name string, args, result a
 }
 
 var errShuttingDown = NewError(Unavailable, "server is shutting down")
+
+// emptyOK is the answer of every successful error-only call; transports only
+// read responses, so one value serves them all.
+var emptyOK = Response{}
 
 func (s *Server) enter() bool {
 	s.inflight.Add(1)

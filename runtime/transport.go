@@ -16,7 +16,8 @@ type Transport interface {
 
 // Dispatcher runs calls that arrive at a server. [*Server] is the Dispatcher
 // that transports normally serve. Dispatch must return a response for every
-// request; ctx is cancelled when the caller gives up.
+// request; ctx is cancelled when the caller gives up. The response is
+// read-only: a transport encodes it and must not change it.
 type Dispatcher interface {
 	Dispatch(ctx context.Context, req *Request) *Response
 }

@@ -17,6 +17,8 @@ import (
 
 const fid = "connector-1"
 
+func sessionID(n uint64) session.ID { return session.ID(n) }
+
 // conn records what the store tells a client connection.
 type conn struct {
 	mu     sync.Mutex
@@ -38,7 +40,7 @@ type cluster struct {
 	raw   *sessionremote.SessionRemoteClient
 }
 
-func newCluster(t *testing.T, opts ...session.Option) *cluster {
+func newCluster(t testing.TB, opts ...session.Option) *cluster {
 	t.Helper()
 	net := runtime.NewInProc()
 	store := session.NewStore(fid, opts...)
@@ -52,7 +54,7 @@ func newCluster(t *testing.T, opts ...session.Option) *cluster {
 	return &cluster{store: store, svc: sessionremote.NewBackendSessionService(client), raw: sessionremote.NewSessionRemoteClient(client)}
 }
 
-func bg(t *testing.T) context.Context {
+func bg(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
