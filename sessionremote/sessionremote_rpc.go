@@ -42,8 +42,8 @@ type SessionRemoteClient struct {
 	inv runtime.Invoker
 }
 
-// NewSessionRemoteClient returns a [SessionRemoteClient] that sends its calls
-// through inv.
+// NewSessionRemoteClient returns a client of service sys.sessionRemote that sends
+// its calls through inv.
 func NewSessionRemoteClient(inv runtime.Invoker) *SessionRemoteClient {
 	return &SessionRemoteClient{inv: inv}
 }
@@ -244,15 +244,15 @@ type _SessionRemote_GetBackendSessionsByUid_Result struct {
 	R0 []session.Info `json:"r0"`
 }
 
-// _SessionRemote_KickBySid_Args holds the arguments of
-// [SessionRemote.KickBySid] on the wire.
+// _SessionRemote_KickBySid_Args holds the arguments of [SessionRemote.KickBySid]
+// on the wire.
 type _SessionRemote_KickBySid_Args struct {
 	A0 session.ID `json:"a0"`
 	A1 string     `json:"a1"`
 }
 
-// _SessionRemote_KickByUid_Args holds the arguments of
-// [SessionRemote.KickByUid] on the wire.
+// _SessionRemote_KickByUid_Args holds the arguments of [SessionRemote.KickByUid]
+// on the wire.
 type _SessionRemote_KickByUid_Args struct {
 	A0 string `json:"a0"`
 	A1 string `json:"a1"`
@@ -266,21 +266,21 @@ type _SessionRemote_Push_Args struct {
 	A2 Setting    `json:"a2"`
 }
 
-// _SessionRemote_PushAll_Args holds the arguments of [SessionRemote.PushAll]
-// on the wire.
+// _SessionRemote_PushAll_Args holds the arguments of [SessionRemote.PushAll] on
+// the wire.
 type _SessionRemote_PushAll_Args struct {
 	A0 session.ID       `json:"a0"`
 	A1 session.Settings `json:"a1"`
 }
 
-// _SessionRemote_Unbind_Args holds the arguments of [SessionRemote.Unbind] on
-// the wire.
+// _SessionRemote_Unbind_Args holds the arguments of [SessionRemote.Unbind] on the
+// wire.
 type _SessionRemote_Unbind_Args struct {
 	A0 session.ID `json:"a0"`
 	A1 string     `json:"a1"`
 }
 
-// SessionProxy is a [SessionRemoteClient] bound to one server and one sid: its
+// SessionProxy calls service sys.sessionRemote on one server for one sid: its
 // methods are those of [SessionRemote] whose first parameter after ctx is sid.
 type SessionProxy struct {
 	c        *SessionRemoteClient
@@ -288,8 +288,7 @@ type SessionProxy struct {
 	key      session.ID
 }
 
-// NewSessionProxy returns a [SessionProxy] that calls server serverID about
-// key through c.
+// NewSessionProxy returns a proxy that calls server serverID about key through c.
 func NewSessionProxy(c *SessionRemoteClient, serverID string, key session.ID) SessionProxy {
 	return SessionProxy{c: c, serverID: serverID, key: key}
 }

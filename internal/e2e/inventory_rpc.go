@@ -46,8 +46,8 @@ type InventoryClient struct {
 	inv runtime.Invoker
 }
 
-// NewInventoryClient returns a [InventoryClient] that sends its calls through
-// inv.
+// NewInventoryClient returns a client of service game.inventory that sends its
+// calls through inv.
 func NewInventoryClient(inv runtime.Invoker) *InventoryClient {
 	return &InventoryClient{inv: inv}
 }
@@ -288,8 +288,7 @@ type _Inventory_Buy_Result struct {
 	R0 *shop.Item `json:"r0"`
 }
 
-// _Inventory_Explode_Args holds the arguments of [Inventory.Explode] on the
-// wire.
+// _Inventory_Explode_Args holds the arguments of [Inventory.Explode] on the wire.
 type _Inventory_Explode_Args struct{}
 
 // _Inventory_Fail_Args holds the arguments of [Inventory.Fail] on the wire.
@@ -314,8 +313,7 @@ type _Inventory_Reset_Args struct {
 	A0 string `json:"a0"`
 }
 
-// _Inventory_Shapes_Args holds the arguments of [Inventory.Shapes] on the
-// wire.
+// _Inventory_Shapes_Args holds the arguments of [Inventory.Shapes] on the wire.
 type _Inventory_Shapes_Args struct {
 	A0 string          `json:"a0"`
 	A1 time.Duration   `json:"a1"`
@@ -345,15 +343,13 @@ type _Inventory_Stock_Result struct {
 	R0 map[string]int `json:"r0"`
 }
 
-// _Inventory_Unnamed_Args holds the arguments of [Inventory.Unnamed] on the
-// wire.
+// _Inventory_Unnamed_Args holds the arguments of [Inventory.Unnamed] on the wire.
 type _Inventory_Unnamed_Args struct {
 	A0 uint64 `json:"a0"`
 	A1 []byte `json:"a1"`
 }
 
-// _Inventory_Unnamed_Result holds the result of [Inventory.Unnamed] on the
-// wire.
+// _Inventory_Unnamed_Result holds the result of [Inventory.Unnamed] on the wire.
 type _Inventory_Unnamed_Result struct {
 	R0 uint64 `json:"r0"`
 }
@@ -361,17 +357,16 @@ type _Inventory_Unnamed_Result struct {
 // _Inventory_Wait_Args holds the arguments of [Inventory.Wait] on the wire.
 type _Inventory_Wait_Args struct{}
 
-// PlayerInventory is a [InventoryClient] bound to one server and one player:
-// its methods are those of [Inventory] whose first parameter after ctx is
-// player.
+// PlayerInventory calls service game.inventory on one server for one player: its
+// methods are those of [Inventory] whose first parameter after ctx is player.
 type PlayerInventory struct {
 	c        *InventoryClient
 	serverID string
 	key      string
 }
 
-// NewPlayerInventory returns a [PlayerInventory] that calls server serverID
-// about key through c.
+// NewPlayerInventory returns a proxy that calls server serverID about key through
+// c.
 func NewPlayerInventory(c *InventoryClient, serverID string, key string) PlayerInventory {
 	return PlayerInventory{c: c, serverID: serverID, key: key}
 }

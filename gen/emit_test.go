@@ -1,0 +1,94 @@
+package gen
+
+import (
+	"go/types"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestGroupImports(t *testing.T) {
+	in := "package p\n\nimport (\n\"context\"\n\"github.com/x/y\"\nz \"gopkg.in/z.v3\"\n\"time\"\nrt \"runtime\"\n)\n\nvar x int\n"
+	want := "package p\n\nimport (\n\"context\"\n\"time\"\nrt \"runtime\"\n\n\"github.com/x/y\"\nz \"gopkg.in/z.v3\"\n)\n\nvar x int\n"
+	if diff := cmp.Diff(want, string(groupImports([]byte(in)))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, same := range []string{
+		"package p\n\nimport \"context\"\n\nvar x int\n",
+		"package p\n\nimport (\n\"context\"\n\"time\"\n)\n",
+		"package p\n\nimport (\n\"a.b/c\"\n\"d.e/f\"\n)\n",
+	} {
+		if got := string(groupImports([]byte(same))); got != same {
+			t.Errorf("groupImports changed\n%s\ninto\n%s", same, got)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	text := strings.Repeat("word ", 40)
+	lines := wrap(text)
+	if len(lines) < 2 {
+		t.Fatalf("wrap made %d lines", len(lines))
+	}
+	for _, l := range lines {
+		if len(l) > 80 {
+			t.Errorf("line of %d characters: %q", len(l), l)
+		}
+	}
+	if got := strings.Join(lines, " "); got != strings.TrimSpace(text) {
+		t.Errorf("wrap lost words: %q", got)
+	}
+	long := strings.Repeat("x", 100)
+	if got := wrap("a " + long + " b"); !cmp.Equal(got, []string{"a", long, "b"}) {
+		t.Errorf("wrap of a long word = %q", got)
+	}
+}
+
+func TestImportNames(t *testing.T) {
+	pkg := types.NewPackage("example.com/self", "self")
+	// A package-level name takes "taken" from any import.
+	pkg.Scope().Insert(types.NewVar(0, pkg, "taken", types.Typ[types.Int]))
+	im := newImports(pkg)
+	if got := im.name(runtimePath, "runtime"); got != "runtime" {
+		t.Fatalf("runtime is named %q", got)
+	}
+	for _, p := range []struct{ path, name string }{
+		{"z.io/model", "model"},
+		{"runtime", "runtime"},
+		{"a.io/model", "model"},
+		{"b.io/model2", "model2"},
+		{"c.io/taken", "taken"},
+		{"example.com/self", "self"}, // never imported
+		{"d.io/len", "len"},
+	} {
+		im.ref(p.path, p.name, "T")
+	}
+	want := map[string]string{
+		runtimePath:   "runtime",
+		"a.io/model":  "model",
+		"b.io/model2": "model2",
+		"c.io/taken":  "taken2",
+		"d.io/len":    "len2",
+		"runtime":     "runtime2",
+		"z.io/model":  "model3",
+	}
+	if diff := cmp.Diff(want, im.assign()); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+}
+
+func TestGofmtError(t *testing.T) {
+	src := "package p\n\nfunc f() {\n\treturn (\n}\n"
+	_, err := gofmt("/x/y_rpc.go", []byte(src))
+	if err == nil {
+		t.Fatal("no error for source that does not parse")
+	}
+	if err.Pos.Filename != "/x/y_rpc.go" || err.Pos.Line != 5 || !strings.Contains(err.Msg, "gofmt: ") || !strings.Contains(err.Msg, "-nofmt") {
+		t.Errorf("error = %v", err)
+	}
+	out, err := gofmt("y_rpc.go", []byte("package p\nvar  x  =  1\n"))
+	if err != nil || string(out) != "package p\n\nvar x = 1\n" {
+		t.Errorf("gofmt = %q, %v", out, err)
+	}
+}

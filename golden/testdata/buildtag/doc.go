@@ -1,0 +1,2 @@
+// Package buildtag has a file that every build includes.
+package buildtag

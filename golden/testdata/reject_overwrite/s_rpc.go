@@ -1,0 +1,4 @@
+package reject_overwrite
+
+// Hand-written, whatever its name says: rpcgen must not overwrite it.
+func handWritten() {}
