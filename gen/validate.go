@@ -29,6 +29,10 @@ func checkSignature(fn *types.Func, pkg *types.Package) []string {
 	case results.Len() > 2:
 		msgs = append(msgs, fmt.Sprintf("%d results besides the error; return at most one (a struct can hold several values)", results.Len()-1))
 	}
+	if len(msgs) > 0 {
+		// Which values travel is only clear once the shape is right.
+		return msgs
+	}
 	qual := types.RelativeTo(pkg)
 	for i := 1; i < params.Len(); i++ {
 		v := params.At(i)
@@ -80,6 +84,9 @@ func unsendable(t types.Type) (types.Type, string) {
 		if u.Kind() == types.UnsafePointer {
 			return t, "unsafe pointers cannot be sent"
 		}
+		if u.Info()&types.IsComplex != 0 {
+			return t, "the JSON codec cannot encode complex numbers"
+		}
 	case *types.Chan:
 		return t, "channels cannot be sent"
 	case *types.Signature:
@@ -95,6 +102,9 @@ func unsendable(t types.Type) (types.Type, string) {
 	case *types.Array:
 		return unsendable(u.Elem())
 	case *types.Map:
+		if !jsonMapKey(u.Key()) {
+			return u.Key(), "the JSON codec needs map keys that are strings, integers or encoding.TextMarshalers"
+		}
 		if bad, why := unsendable(u.Key()); bad != nil {
 			return bad, why
 		}
@@ -115,6 +125,13 @@ func unsendable(t types.Type) (types.Type, string) {
 			if under.Kind() == types.UnsafePointer {
 				return t, "it is an unsafe pointer type; unsafe pointers cannot be sent"
 			}
+			if under.Info()&types.IsComplex != 0 && !hasMethod(u, "UnmarshalJSON") {
+				return t, "it is a complex number type; the JSON codec cannot encode complex numbers"
+			}
+		case *types.Interface:
+			if !under.Empty() {
+				return t, "it is a non-empty interface type; the receiver cannot decode into an interface, use a concrete type"
+			}
 		}
 		for i := range u.TypeArgs().Len() {
 			if bad, why := unsendable(u.TypeArgs().At(i)); bad != nil {
@@ -123,6 +140,28 @@ func unsendable(t types.Type) (types.Type, string) {
 		}
 	}
 	return nil, ""
+}
+
+// jsonMapKey reports whether encoding/json can use t as a map key.
+func jsonMapKey(t types.Type) bool {
+	if b, ok := t.Underlying().(*types.Basic); ok && b.Info()&(types.IsString|types.IsInteger) != 0 {
+		return true
+	}
+	return hasMethod(t, "MarshalText") && hasMethod(t, "UnmarshalText")
+}
+
+// hasMethod reports whether t or *t has a method called name.
+func hasMethod(t types.Type, name string) bool {
+	if _, isPtr := t.(*types.Pointer); !isPtr {
+		t = types.NewPointer(t)
+	}
+	ms := types.NewMethodSet(t)
+	for i := range ms.Len() {
+		if ms.At(i).Obj().Name() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTypeErrors reports the type errors that touch the annotated interface
