@@ -76,7 +76,7 @@ func (s *BackendSessionService) Unbind(ctx context.Context, frontendID string, s
 }
 
 // Push sets one setting of session sid on frontendID to value, encoded as
-// JSON.
+// JSON; a nil value is stored as JSON null, see [BackendSessionService.Delete].
 func (s *BackendSessionService) Push(ctx context.Context, frontendID string, sid session.ID, key string, value any) error {
 	raw, err := encodeSetting(key, value)
 	if err != nil {
@@ -85,8 +85,15 @@ func (s *BackendSessionService) Push(ctx context.Context, frontendID string, sid
 	return s.c.Push(ctx, frontendID, sid, key, Setting{JSON: raw})
 }
 
+// Delete deletes setting key of session sid on frontendID. Deleting a key
+// the session does not have succeeds.
+func (s *BackendSessionService) Delete(ctx context.Context, frontendID string, sid session.ID, key string) error {
+	return s.c.Push(ctx, frontendID, sid, key, Setting{})
+}
+
 // PushAll merges settings into those of session sid on frontendID; each
-// value is encoded as JSON.
+// value is encoded as JSON. It never deletes: a nil value is stored as JSON
+// null. Delete keys with [BackendSessionService.Delete].
 func (s *BackendSessionService) PushAll(ctx context.Context, frontendID string, sid session.ID, settings map[string]any) error {
 	enc := make(session.Settings, len(settings))
 	for k, v := range settings {
@@ -225,7 +232,8 @@ func (s *BackendSession) Push(ctx context.Context, key string) error {
 }
 
 // PushAll merges every local setting into the frontend's session; keys that
-// exist only on the frontend are kept.
+// exist only on the frontend are kept, and keys removed locally are not
+// deleted there: Push each of those.
 func (s *BackendSession) PushAll(ctx context.Context) error {
 	s.mu.Lock()
 	all := s.settings.Clone()

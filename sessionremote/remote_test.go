@@ -158,6 +158,17 @@ func TestPush(t *testing.T) {
 	if _, ok := s.Raw("room"); ok {
 		t.Fatal("a push with an absent value did not delete the key")
 	}
+	s.Set("gone", 1)
+	if err := c.svc.Delete(ctx, fid, s.ID(), "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Raw("gone"); ok {
+		t.Fatal("Delete did not delete the key")
+	}
+	if err := c.svc.Delete(ctx, fid, s.ID(), "never-set"); err != nil {
+		t.Fatalf("Delete of a key the session lacks: %v", err)
+	}
+	wantErr(t, c.svc.Delete(ctx, fid, 999, "k"), sessionremote.ErrSessionNotFound, runtime.NotFound)
 	wantErr(t, c.svc.Push(ctx, fid, s.ID(), "bad", math.NaN()), sessionremote.ErrInvalidSetting, runtime.InvalidArgument)
 }
 
