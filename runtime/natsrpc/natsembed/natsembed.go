@@ -1,0 +1,164 @@
+// Package natsembed runs NATS servers inside the process, on loopback: for
+// tests, demos and single-machine setups of natsrpc. It is a package of its
+// own so that programs that connect to an external NATS do not link the NATS
+// server.
+//
+//	srv, err := natsembed.Start()
+//	...
+//	defer srv.Shutdown()
+//	nc, err := nats.Connect(srv.URL())
+package natsembed
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Option configures a server before it starts. Any func(*server.Options)
+// is an Option, for settings this package has no helper for (accounts,
+// TLS, authorization).
+type Option func(*server.Options)
+
+// WithPort sets the client port; the default is a random free one.
+func WithPort(port int) Option { return func(o *server.Options) { o.Port = port } }
+
+// WithHost sets the address to listen on; the default is 127.0.0.1.
+func WithHost(host string) Option { return func(o *server.Options) { o.Host = host } }
+
+// WithMaxPayload sets the largest message the server accepts, in bytes (the
+// NATS default is 1 MiB).
+func WithMaxPayload(n int32) Option { return func(o *server.Options) { o.MaxPayload = n } }
+
+// WithLogging turns the server's log on, to stderr; it is off by default.
+func WithLogging() Option { return func(o *server.Options) { o.NoLog = false } }
+
+// startTimeout bounds how long a server may take to accept connections, and
+// a cluster to connect its routes.
+const startTimeout = 10 * time.Second
+
+// Server is one running NATS server.
+type Server struct {
+	ns *server.Server
+}
+
+// Start starts a NATS server on 127.0.0.1 at a random port, without
+// logging, and returns once it accepts connections.
+func Start(opts ...Option) (*Server, error) {
+	o := &server.Options{
+		Host:   "127.0.0.1",
+		Port:   server.RANDOM_PORT,
+		NoLog:  true,
+		NoSigs: true,
+	}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return start(o)
+}
+
+func start(o *server.Options) (*Server, error) {
+	ns, err := server.NewServer(o)
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: %w", err)
+	}
+	if !o.NoLog {
+		ns.ConfigureLogger()
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(startTimeout) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("natsembed: server not ready after %v", startTimeout)
+	}
+	return &Server{ns: ns}, nil
+}
+
+// URL returns the URL clients connect to, e.g. "nats://127.0.0.1:41234".
+func (s *Server) URL() string { return s.ns.ClientURL() }
+
+// NATS returns the server itself, for what this package does not wrap.
+func (s *Server) NATS() *server.Server { return s.ns }
+
+// Shutdown stops the server, closing every client connection, and returns
+// once it has stopped. Clients with other URLs reconnect to them.
+func (s *Server) Shutdown() {
+	s.ns.Shutdown()
+	s.ns.WaitForShutdown()
+}
+
+// StartCluster starts n servers clustered on loopback, each at random client
+// and route ports, and returns once every server has a route to every other.
+// opts apply to every server, after the cluster settings. On error, the
+// servers already started are shut down.
+func StartCluster(n int, opts ...Option) ([]*Server, error) {
+	if n < 1 {
+		return nil, errors.New("natsembed: a cluster needs at least one server")
+	}
+	var nodes []*Server
+	fail := func(err error) ([]*Server, error) {
+		for _, s := range nodes {
+			s.Shutdown()
+		}
+		return nil, err
+	}
+	var seed *url.URL
+	for i := range n {
+		o := &server.Options{
+			ServerName: fmt.Sprintf("natsembed-%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       server.RANDOM_PORT,
+			NoLog:      true,
+			NoSigs:     true,
+			Cluster: server.ClusterOpts{
+				Name: "natsembed",
+				Host: "127.0.0.1",
+				Port: server.RANDOM_PORT,
+			},
+		}
+		// Every server routes to the first; the first tells each about
+		// the others, and they connect in a full mesh.
+		if seed != nil {
+			o.Routes = []*url.URL{seed}
+		}
+		for _, opt := range opts {
+			opt(o)
+		}
+		s, err := start(o)
+		if err != nil {
+			return fail(err)
+		}
+		nodes = append(nodes, s)
+		if seed == nil {
+			addr := s.ns.ClusterAddr()
+			if addr == nil {
+				return fail(errors.New("natsembed: first server has no route listener"))
+			}
+			seed = &url.URL{Scheme: "nats-route", Host: addr.String()}
+		}
+	}
+	deadline := time.Now().Add(startTimeout)
+	for _, s := range nodes {
+		for s.ns.NumRemotes() < n-1 {
+			if time.Now().After(deadline) {
+				return fail(fmt.Errorf("natsembed: %s has %d of %d routes after %v", s.ns.Name(), s.ns.NumRemotes(), n-1, startTimeout))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return nodes, nil
+}
+
+// URLs returns the client URLs of servers, comma-separated, as nats.Connect
+// takes them: a client given them all reconnects to another when its
+// server goes.
+func URLs(servers []*Server) string {
+	urls := make([]string, len(servers))
+	for i, s := range servers {
+		urls[i] = s.URL()
+	}
+	return strings.Join(urls, ",")
+}

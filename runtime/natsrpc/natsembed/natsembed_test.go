@@ -1,0 +1,109 @@
+package natsembed_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/sessionrpc/sessionrpc/runtime/natsrpc/natsembed"
+)
+
+func TestStart(t *testing.T) {
+	s, err := natsembed.Start(natsembed.WithMaxPayload(4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	if !strings.HasPrefix(s.URL(), "nats://127.0.0.1:") {
+		t.Fatalf("URL = %q, want loopback", s.URL())
+	}
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if got := nc.MaxPayload(); got != 4096 {
+		t.Fatalf("max payload = %d, want 4096", got)
+	}
+	s.Shutdown()
+	if _, err := nats.Connect(s.URL(), nats.Timeout(time.Second)); err == nil {
+		t.Fatal("connected to a server that was shut down")
+	}
+}
+
+func TestTwoServersDoNotCollide(t *testing.T) {
+	a, err := natsembed.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	b, err := natsembed.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Shutdown()
+	if a.URL() == b.URL() {
+		t.Fatalf("both servers at %s", a.URL())
+	}
+}
+
+// A message published on one node reaches a subscriber on every other.
+func TestStartCluster(t *testing.T) {
+	nodes, err := natsembed.StartCluster(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.Shutdown()
+		}
+	}()
+	if len(nodes) != 3 {
+		t.Fatalf("%d nodes, want 3", len(nodes))
+	}
+	for _, n := range nodes {
+		if got := n.NATS().NumRemotes(); got != 2 {
+			t.Fatalf("%s has %d routes, want 2", n.NATS().Name(), got)
+		}
+	}
+	if got := strings.Count(natsembed.URLs(nodes), ","); got != 2 {
+		t.Fatalf("URLs = %q", natsembed.URLs(nodes))
+	}
+
+	sub, err := nats.Connect(nodes[0].URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if _, err := sub.Subscribe("echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes[1:] {
+		pub, err := nats.Connect(n.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *nats.Msg
+		deadline := time.Now().Add(5 * time.Second)
+		for got == nil && time.Now().Before(deadline) {
+			got, err = pub.Request("echo", []byte("hi"), time.Second)
+			if err != nil {
+				time.Sleep(10 * time.Millisecond) // interest still propagating
+			}
+		}
+		pub.Close()
+		if got == nil || string(got.Data) != "hi" {
+			t.Fatalf("request from %s across the cluster: %v", n.NATS().Name(), err)
+		}
+	}
+}
+
+func TestStartClusterRejectsZero(t *testing.T) {
+	if _, err := natsembed.StartCluster(0); err == nil {
+		t.Fatal("StartCluster(0) succeeded")
+	}
+}

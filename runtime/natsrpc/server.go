@@ -1,0 +1,416 @@
+package natsrpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/sessionrpc/sessionrpc/runtime"
+)
+
+// Server serves one server id on NATS: it runs each call that arrives on the
+// id's subject through a [runtime.Dispatcher], on a goroutine of its own, and
+// publishes the answer. [Serve] starts one.
+type Server struct {
+	nc         *nats.Conn
+	id         string
+	subject    string
+	d          runtime.Dispatcher
+	log        *slog.Logger
+	maxPayload int
+	slots      chan struct{} // one per running handler; nil for no bound
+	sub        *nats.Subscription
+
+	inflight sync.WaitGroup
+	work     chan job      // unbuffered: idle workers wait on it
+	quit     chan struct{} // closed when the server stops, ending idle workers
+	idle     atomic.Int32  // workers waiting for work, roughly
+	mu       sync.Mutex
+	state    serverState
+	calls    map[string]*serverCall // by reply subject
+}
+
+type serverState int
+
+const (
+	serving serverState = iota
+	draining
+	stopped
+)
+
+// serverCall is one call the server runs. Whoever sets answered first
+// publishes its answer: the handler, or Close on its behalf.
+type serverCall struct {
+	reply    string
+	ctx      context.Context
+	cancel   context.CancelFunc
+	answered atomic.Bool
+	addr     replyAddr
+	peer     runtime.Peer
+}
+
+// replyAddr is a caller's address as NATS knows it: the subject its answer
+// goes to.
+type replyAddr string
+
+func (replyAddr) Network() string  { return "nats" }
+func (a replyAddr) String() string { return string(a) }
+
+// pingTimeout bounds how long [Serve] waits to learn whether its id is taken.
+const pingTimeout = 2 * time.Second
+
+// flushTimeout bounds how long stopping waits for NATS to take the last
+// answers and the unsubscription.
+const flushTimeout = 2 * time.Second
+
+// Serve serves d under serverID on nc until [Server.Shutdown] or
+// [Server.Close], which release what it holds, or until nc closes. It fails
+// if the id is invalid or another server on the same NATS and prefix
+// already serves it (checked with a ping; two servers starting at the same
+// instant can both pass). nc may be the connection the process calls
+// through too, unless it was made with nats.NoEcho, which would hide the
+// process's calls to itself. Options: [WithSubjectPrefix],
+// [WithMaxPayload], [WithMaxInFlight], [WithLogger].
+func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option) (*Server, error) {
+	o := newOptions(opts)
+	if err := checkPrefix(o.prefix); err != nil {
+		return nil, err
+	}
+	subject, err := callSubject(o.prefix, serverID)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		nc:         nc,
+		id:         serverID,
+		subject:    subject,
+		d:          d,
+		log:        o.logger,
+		maxPayload: o.maxPayload,
+		calls:      make(map[string]*serverCall),
+		work:       make(chan job),
+		quit:       make(chan struct{}),
+	}
+	if o.maxInFlight > 0 {
+		s.slots = make(chan struct{}, o.maxInFlight)
+	}
+	if err := s.checkFree(); err != nil {
+		return nil, err
+	}
+	s.sub, err = nc.Subscribe(subject, s.onMsg)
+	if err != nil {
+		return nil, fmt.Errorf("natsrpc: serve %q: %w", serverID, err)
+	}
+	// Once the NATS server has the subscription, calls find it.
+	if nc.IsConnected() {
+		if err := nc.FlushTimeout(flushTimeout); err != nil {
+			s.log.Warn("natsrpc: subscription not confirmed", "server", serverID, "err", err)
+		}
+	}
+	return s, nil
+}
+
+// checkFree pings the server id and fails if anyone answers.
+func (s *Server) checkFree() error {
+	if !s.nc.IsConnected() {
+		s.log.Warn("natsrpc: NATS not connected, serving without checking that the id is free", "server", s.id)
+		return nil
+	}
+	inbox := s.nc.NewInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
+	if err != nil {
+		return fmt.Errorf("natsrpc: serve %q: %w", s.id, err)
+	}
+	defer sub.Unsubscribe()
+	if err := s.nc.PublishMsg(controlMsg(s.subject, inbox, controlProbe, nil)); err != nil {
+		return fmt.Errorf("natsrpc: serve %q: %w", s.id, err)
+	}
+	_, err = sub.NextMsg(pingTimeout)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil
+	case errors.Is(err, nats.ErrTimeout):
+		s.log.Warn("natsrpc: id check timed out, serving anyway", "server", s.id)
+		return nil
+	case err != nil:
+		return fmt.Errorf("natsrpc: serve %q: %w", s.id, err)
+	}
+	return fmt.Errorf("natsrpc: server id %q is already served on %s", s.id, s.subject)
+}
+
+// ID returns the server id being served.
+func (s *Server) ID() string { return s.id }
+
+// onMsg runs on the subscription's goroutine for every message to the
+// server's subject, in the order NATS delivers them. It never blocks.
+func (s *Server) onMsg(m *nats.Msg) {
+	if m.Header != nil {
+		if kind := m.Header.Get(controlHeader); kind != "" {
+			s.control(kind, m)
+			return
+		}
+	}
+	if m.Reply == "" {
+		s.log.Debug("natsrpc: call without a reply subject dropped", "server", s.id)
+		return
+	}
+	s.mu.Lock()
+	switch {
+	case s.state == draining:
+		s.mu.Unlock()
+		s.publish(m.Reply, &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q is shutting down", s.id)})
+		return
+	case s.state == stopped:
+		s.mu.Unlock()
+		return // as dead
+	case s.calls[m.Reply] != nil:
+		s.mu.Unlock()
+		s.log.Warn("natsrpc: call with a reply subject in use dropped", "server", s.id, "reply", m.Reply)
+		return
+	}
+	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply)}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	s.calls[m.Reply] = c
+	s.inflight.Add(1)
+	s.mu.Unlock()
+	s.start(job{c, m.Data})
+}
+
+// A job is a call for a worker to run.
+type job struct {
+	c    *serverCall
+	data []byte
+}
+
+// maxIdleWorkers bounds the workers kept waiting for calls after a burst.
+const maxIdleWorkers = 256
+
+// start runs j on a goroutine of its own: an idle worker's, or a new one.
+// Reusing workers spares each call a goroutine's creation and the growth of
+// its stack through decoding.
+func (s *Server) start(j job) {
+	select {
+	case s.work <- j:
+	default:
+		go s.worker(j)
+	}
+}
+
+func (s *Server) worker(j job) {
+	for {
+		s.run(j.c, j.data)
+		if s.idle.Add(1) > maxIdleWorkers {
+			s.idle.Add(-1)
+			return
+		}
+		select {
+		case j = <-s.work:
+			s.idle.Add(-1)
+		case <-s.quit:
+			s.idle.Add(-1)
+			return
+		}
+	}
+}
+
+func (s *Server) control(kind string, m *nats.Msg) {
+	switch kind {
+	case controlCancel:
+		s.mu.Lock()
+		c := s.calls[string(m.Data)]
+		s.mu.Unlock()
+		if c != nil {
+			c.cancel()
+		}
+	case controlProbe:
+		if m.Reply == "" {
+			return
+		}
+		var out []byte
+		if len(m.Data) > 0 {
+			n := bytes.Count(m.Data, []byte{'\n'}) + 1
+			out = make([]byte, 0, n)
+			s.mu.Lock()
+			for line := range bytes.SplitSeq(m.Data, []byte{'\n'}) {
+				if s.calls[string(line)] != nil {
+					out = append(out, probeRunning)
+				} else {
+					out = append(out, probeUnknown)
+				}
+			}
+			s.mu.Unlock()
+		}
+		if err := s.nc.Publish(m.Reply, out); err != nil {
+			s.log.Debug("natsrpc: probe answer not sent", "server", s.id, "err", err)
+		}
+	}
+}
+
+// run runs one call on its own goroutine and answers it.
+func (s *Server) run(c *serverCall, data []byte) {
+	defer s.inflight.Done()
+	s.answer(c, s.dispatch(c, data))
+	// Forget the call only once its answer is out: a probe that finds it
+	// unknown is then answered after the call, and the caller, reading
+	// answers in order, never takes a finished call for a lost one.
+	s.mu.Lock()
+	delete(s.calls, c.reply)
+	s.mu.Unlock()
+	c.cancel()
+}
+
+func (s *Server) dispatch(c *serverCall, data []byte) (resp *runtime.Response) {
+	req, err := runtime.ParseRequest(data)
+	if err != nil {
+		return &runtime.Response{Code: runtime.InvalidArgument, Key: runtime.ErrMalformed.Message(), Message: err.Error()}
+	}
+	ctx := c.ctx
+	if s.slots != nil {
+		if req.Timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+			defer cancel()
+		}
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return ctxResponse(ctx.Err())
+		}
+		// Time spent waiting for a slot counts against the deadline.
+		if dl, ok := ctx.Deadline(); ok {
+			if req.Timeout = time.Until(dl); req.Timeout <= 0 {
+				return ctxResponse(context.DeadlineExceeded)
+			}
+		}
+	}
+	c.peer.Addr = &c.addr
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("natsrpc: dispatcher panicked", "server", s.id, "route", req.Route, "panic", p, "stack", string(debug.Stack()))
+			resp = &runtime.Response{Code: runtime.Internal, Message: fmt.Sprintf("%s: dispatcher panicked: %v", req.Route, p)}
+		}
+	}()
+	resp = s.d.Dispatch(runtime.ContextWithPeer(ctx, &c.peer), req)
+	if resp == nil {
+		resp = &runtime.Response{Code: runtime.Internal, Message: req.Route + ": dispatcher returned no response"}
+	}
+	return resp
+}
+
+func ctxResponse(err error) *runtime.Response {
+	e := errCanceled
+	if err == context.DeadlineExceeded {
+		e = errDeadline
+	}
+	return &runtime.Response{Code: e.Code(), Key: e.Message(), Message: e.Message()}
+}
+
+// answer publishes c's answer unless Close answered for it.
+func (s *Server) answer(c *serverCall, resp *runtime.Response) {
+	if !c.answered.CompareAndSwap(false, true) {
+		return
+	}
+	if len(resp.Payload) > s.maxPayload {
+		resp = &runtime.Response{Code: runtime.ResourceExhausted,
+			Message: fmt.Sprintf("natsrpc: result of %d bytes exceeds the limit of %d", len(resp.Payload), s.maxPayload)}
+	}
+	s.publish(c.reply, resp)
+}
+
+func (s *Server) publish(reply string, resp *runtime.Response) {
+	bp := bufPool.Get().(*[]byte)
+	b := runtime.AppendResponse(*bp, resp)
+	err := s.nc.Publish(reply, b)
+	if errors.Is(err, nats.ErrMaxPayload) {
+		size := len(b)
+		b = runtime.AppendResponse(b[:0], &runtime.Response{Code: runtime.ResourceExhausted,
+			Message: fmt.Sprintf("natsrpc: answer of %d bytes exceeds the NATS server's max_payload of %d", size, s.nc.MaxPayload())})
+		err = s.nc.Publish(reply, b)
+	}
+	putBuf(bp, b)
+	if err != nil {
+		s.log.Debug("natsrpc: answer not sent", "server", s.id, "err", err)
+	}
+}
+
+// Shutdown stops the server gracefully: calls that arrive from now on get
+// Unavailable, calls in flight run to the end and their answers are sent.
+// Then the server unsubscribes, so that calls to the id find no responders.
+// When ctx ends first, Shutdown stops the rest as [Server.Close] does and
+// returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state == stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = draining
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.Close()
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	if s.state == stopped { // by a concurrent Close or Shutdown
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stopped
+	s.mu.Unlock()
+	_ = s.sub.Unsubscribe()
+	close(s.quit)
+	s.flush()
+	return nil
+}
+
+// Close stops the server at once, as if its process died, except that the
+// calls in flight are answered with Unavailable, as a dying process's TCP
+// connections are reset: their callers learn at once, not at their
+// deadline. Their handlers' contexts are cancelled, and whatever they return
+// is dropped.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.state == stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stopped
+	calls := s.calls
+	s.calls = make(map[string]*serverCall)
+	s.mu.Unlock()
+	// Unsubscribe first: a caller that retries on Unavailable then finds
+	// no responders rather than a dying server.
+	_ = s.sub.Unsubscribe()
+	close(s.quit)
+	var gone *runtime.Response
+	for _, c := range calls {
+		c.cancel()
+		if c.answered.CompareAndSwap(false, true) {
+			if gone == nil {
+				gone = &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q stopped", s.id)}
+			}
+			s.publish(c.reply, gone)
+		}
+	}
+	s.flush()
+}
+
+func (s *Server) flush() {
+	if s.nc.IsConnected() {
+		if err := s.nc.FlushTimeout(flushTimeout); err != nil {
+			s.log.Debug("natsrpc: flush on stop", "server", s.id, "err", err)
+		}
+	}
+}
