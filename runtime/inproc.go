@@ -20,6 +20,7 @@ type InProc struct {
 type inprocServer struct {
 	d        Dispatcher
 	killed   chan struct{} // closed by a hard stop: answers still to come are lost
+	workers  *Workers
 	inflight sync.WaitGroup
 	mu       sync.RWMutex // orders closed against inflight.Add
 	closed   bool
@@ -42,7 +43,7 @@ func (n *InProc) Serve(serverID string, d Dispatcher) error {
 	if _, taken := n.servers[serverID]; taken {
 		return fmt.Errorf("sessionrpc: in-process server id %q is already served", serverID)
 	}
-	n.servers[serverID] = &inprocServer{d: d, killed: make(chan struct{})}
+	n.servers[serverID] = &inprocServer{d: d, killed: make(chan struct{}), workers: NewWorkers(64)}
 	return nil
 }
 
@@ -86,6 +87,7 @@ func (n *InProc) remove(serverID string) *inprocServer {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
+		s.workers.Close()
 	}
 	return s
 }
@@ -127,7 +129,7 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	c := n.calls.Get().(*inprocCall)
 	c.s, c.ctx = s, hctx
 	c.req = Request{Route: req.Route, Metadata: req.Metadata.clone(), Payload: req.Payload}
-	go c.run()
+	s.workers.Go(c.run)
 	select {
 	case resp := <-c.done:
 		n.release(c)
