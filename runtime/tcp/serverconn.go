@@ -1,0 +1,278 @@
+package tcp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
+)
+
+// serverCall is one call being served. Pooled by the [Server].
+type serverCall struct {
+	sc     *serverConn
+	id     uint64
+	ctx    context.Context
+	cancel context.CancelFunc
+	body   []byte // the request envelope
+	buf    []byte // a buffer of the call's own that body is copied into
+}
+
+type serverShard struct {
+	mu    sync.Mutex
+	calls map[uint64]*serverCall
+	_     [48]byte
+}
+
+// lingerPeriod is how long a drained connection waits for the client to
+// close its side before closing anyway.
+const lingerPeriod = time.Second
+
+// serverConn is one accepted connection.
+type serverConn struct {
+	s        *Server
+	nc       net.Conn
+	w        *writer
+	base     context.Context // carries the Peer; calls' contexts derive from it
+	inflight atomic.Int64
+	shards   [callShards]serverShard
+	linger   *time.Timer // closes a drained connection the client keeps open
+}
+
+func newServerConn(s *Server, nc net.Conn) *serverConn {
+	sc := &serverConn{s: s, nc: nc}
+	sc.w = newWriter(nc, sc.writerStopped)
+	for i := range sc.shards {
+		sc.shards[i].calls = make(map[uint64]*serverCall)
+	}
+	return sc
+}
+
+// serve runs the connection: handshake, then reading until it fails.
+func (sc *serverConn) serve() {
+	s := sc.s
+	defer s.wg.Done()
+	defer s.removeConn(sc)
+	peer := &runtime.Peer{Addr: sc.nc.RemoteAddr()}
+	if tc, ok := sc.nc.(*tls.Conn); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), s.o.dialTimeout)
+		err := tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			s.o.logger.Info("sessionrpc/tcp: TLS handshake failed", "remote", peer.Addr, "err", err)
+			sc.nc.Close()
+			return
+		}
+		st := tc.ConnectionState()
+		peer.TLS = &st
+		if len(st.VerifiedChains) > 0 && len(st.PeerCertificates) > 0 {
+			peer.Identity = st.PeerCertificates[0].Subject.CommonName
+		}
+	}
+	sc.base = runtime.ContextWithPeer(context.Background(), peer)
+
+	writerDone := make(chan struct{})
+	go func() {
+		sc.w.run()
+		close(writerDone)
+	}()
+	err := sc.readLoop(newFrameReader(sc.nc, s.o.maxFrame))
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		s.o.logger.Warn("sessionrpc/tcp: closing connection", "remote", peer.Addr, "err", err)
+	}
+	sc.nc.Close()
+	sc.w.stop(net.ErrClosed)
+	sc.cancelAll()
+	<-writerDone
+	if sc.linger != nil {
+		sc.linger.Stop()
+	}
+}
+
+// writerStopped runs on the writer goroutine when it stops. After a graceful
+// drain it half-closes the connection, so that the client reads every answer
+// and then the end, rather than a reset; the client closes its side, which
+// ends the reader. A client that does not is closed after lingerPeriod.
+func (sc *serverConn) writerStopped(err error) {
+	if err == errDrained {
+		if cw, ok := sc.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+			sc.linger = time.AfterFunc(lingerPeriod, func() { sc.nc.Close() })
+			return
+		}
+	}
+	sc.nc.Close()
+}
+
+// readLoop reads frames until the connection fails or breaks the protocol;
+// the error says which.
+func (sc *serverConn) readLoop(fr *frameReader) error {
+	for {
+		f, err := fr.next()
+		if err != nil {
+			return err
+		}
+		switch f.kind {
+		case kindRequest:
+			if err := sc.start(f); err != nil {
+				return err
+			}
+		case kindCancel:
+			if cancel := sc.take(f.id, nil); cancel != nil {
+				cancel()
+			}
+		default:
+			return fmt.Errorf("%w: unknown kind %d", errMalformedFrame, f.kind)
+		}
+	}
+}
+
+var errTooManyCalls = runtime.NewError(runtime.ResourceExhausted, "too many calls in flight on this connection")
+
+// start begins serving a request on a goroutine of its own.
+func (sc *serverConn) start(f frame) error {
+	s := sc.s
+	if sc.inflight.Load() >= int64(s.o.maxInFlight) {
+		sc.respond(f.id, statusResponse(errTooManyCalls))
+		return nil
+	}
+	if !s.enter() {
+		sc.respond(f.id, statusResponse(errShuttingDown))
+		return nil
+	}
+	c := s.calls.Get().(*serverCall)
+	if f.owned {
+		c.body = f.body
+	} else {
+		c.buf = append(c.buf[:0], f.body...)
+		c.body = c.buf
+	}
+	c.sc, c.id = sc, f.id
+	c.ctx, c.cancel = context.WithCancel(sc.base)
+	sh := &sc.shards[f.id%callShards]
+	sh.mu.Lock()
+	if _, dup := sh.calls[f.id]; dup {
+		sh.mu.Unlock()
+		c.cancel()
+		sc.release(c)
+		return fmt.Errorf("%w: call id %d reused while in flight", errMalformedFrame, f.id)
+	}
+	sh.calls[f.id] = c
+	sh.mu.Unlock()
+	sc.inflight.Add(1)
+	s.handle(c)
+	return nil
+}
+
+// handle runs a call and writes its answer, unless the caller gave up.
+func (sc *serverConn) handle(c *serverCall) {
+	resp := sc.dispatch(c)
+	if sc.take(c.id, c) != nil {
+		sc.respond(c.id, resp)
+	}
+	c.cancel()
+	sc.inflight.Add(-1)
+	sc.release(c)
+}
+
+// release returns c to the pool and the call's place in the server's count.
+func (sc *serverConn) release(c *serverCall) {
+	c.sc, c.ctx, c.cancel, c.body = nil, nil, nil, nil
+	if cap(c.buf) > retainMax {
+		c.buf = nil
+	}
+	sc.s.calls.Put(c)
+	sc.s.leave()
+}
+
+func (sc *serverConn) dispatch(c *serverCall) (resp *runtime.Response) {
+	req, err := runtime.ParseRequest(c.body)
+	if err != nil {
+		return malformedResponse(err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sc.s.o.logger.Error("sessionrpc/tcp: dispatcher panicked", "route", req.Route, "panic", p)
+			resp = statusResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher panicked: %v", req.Route, p))
+		}
+	}()
+	if resp = sc.s.d.Dispatch(c.ctx, req); resp == nil {
+		resp = statusResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher returned no response", req.Route))
+	}
+	return resp
+}
+
+// take removes call id from the calls in flight, if it is there and, when
+// want is not nil, is want. It returns the call's cancel function, read under
+// the lock because the call may be reused as soon as it is released.
+func (sc *serverConn) take(id uint64, want *serverCall) context.CancelFunc {
+	sh := &sc.shards[id%callShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	c := sh.calls[id]
+	if c == nil || (want != nil && c != want) {
+		return nil
+	}
+	delete(sh.calls, id)
+	return c.cancel
+}
+
+// cancelAll cancels every call in flight: the connection is gone.
+func (sc *serverConn) cancelAll() {
+	var cancels []context.CancelFunc
+	for i := range sc.shards {
+		sh := &sc.shards[i]
+		sh.mu.Lock()
+		for id, c := range sh.calls {
+			cancels = append(cancels, c.cancel)
+			delete(sh.calls, id)
+		}
+		sh.mu.Unlock()
+	}
+	for _, cancel := range cancels {
+		cancel()
+	}
+}
+
+// respond queues the answer to call id. An answer too large for a frame
+// becomes a ResourceExhausted error, so that the client is not disconnected
+// for it. On a connection that is gone it does nothing.
+func (sc *serverConn) respond(id uint64, resp *runtime.Response) {
+	queue, err := sc.w.begin(nil, false)
+	if err != nil {
+		return
+	}
+	max := sc.s.o.maxFrame
+	start := len(queue)
+	queue = runtime.AppendResponse(beginFrame(queue, kindResponse, id), resp)
+	if n, ok := endFrame(queue, start, max); !ok {
+		e := runtime.Errorf(runtime.ResourceExhausted, "response frame of %d bytes exceeds the limit of %d", n, max)
+		queue = runtime.AppendResponse(beginFrame(queue[:start], kindResponse, id), statusResponse(e))
+		if _, ok := endFrame(queue, start, max); !ok {
+			queue = queue[:start]
+		}
+	}
+	sc.w.commit(queue, len(queue) > start)
+}
+
+// statusResponse is the response carrying e, an error whose identity is its
+// message (made by [runtime.NewError] or [runtime.Errorf]).
+func statusResponse(e *runtime.Error) *runtime.Response {
+	return &runtime.Response{Code: e.Code(), Key: e.Message(), Message: e.Message()}
+}
+
+// malformedResponse answers a request whose envelope does not parse, with an
+// error that matches [runtime.ErrMalformed] on the client.
+func malformedResponse(err error) *runtime.Response {
+	msg := err.Error()
+	if prefix := runtime.ErrMalformed.Error(); strings.HasPrefix(msg, prefix) {
+		msg = runtime.ErrMalformed.Message() + msg[len(prefix):]
+	}
+	return &runtime.Response{Code: runtime.InvalidArgument, Key: runtime.ErrMalformed.Message(), Message: msg}
+}

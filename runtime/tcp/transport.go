@@ -1,0 +1,250 @@
+package tcp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
+)
+
+// ErrTransportClosed is the error of every call made through a [Transport]
+// after [Transport.Close], and of the calls Close interrupted. Its code is
+// Unavailable.
+var ErrTransportClosed = runtime.NewError(runtime.Unavailable, "tcp transport is closed")
+
+// Errors for a caller whose ctx ended first; the same codes and identities as
+// the runtime's, so errors.Is(err, context.DeadlineExceeded) holds.
+var (
+	errDeadline = runtime.NewError(runtime.DeadlineExceeded, "deadline exceeded")
+	errCanceled = runtime.NewError(runtime.Canceled, "call canceled")
+)
+
+func ctxError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errDeadline
+	}
+	return errCanceled
+}
+
+// Transport is the client side: a [runtime.Transport] that sends each call to
+// the address its [Resolver] gives for the server id, over one multiplexed
+// connection per address, dialled on first use and again after it breaks.
+// A connection stays open until it breaks, its server closes it or the
+// Transport closes; idle ones are not reaped. A Transport is safe for
+// concurrent use; make one per process and share it.
+type Transport struct {
+	res   Resolver
+	o     options
+	peers sync.Map  // address → *peer
+	calls sync.Pool // *call, so that a call allocates no waiter
+
+	ctx    context.Context // ends at Close, aborting dials
+	cancel context.CancelFunc
+	closed atomic.Bool
+	mu     sync.Mutex // orders closing against wg.Add
+	wg     sync.WaitGroup
+}
+
+// NewTransport returns a transport that finds servers through r. Options:
+// [WithTLS], [WithMaxPayload], [WithMaxFrame], [WithDialTimeout],
+// [WithBackoff], [WithLogger]. It dials nothing until the first call.
+func NewTransport(r Resolver, opts ...Option) *Transport {
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Transport{res: r, o: newOptions(opts), ctx: ctx, cancel: cancel}
+	t.calls.New = func() any { return &call{done: make(chan struct{}, 1)} }
+	return t
+}
+
+// RoundTrip implements [runtime.Transport]. It fails with ResourceExhausted,
+// before sending anything, when req's payload or frame is over the limit;
+// with Unavailable when serverID does not resolve, the server cannot be
+// reached or the connection breaks before the answer; with DeadlineExceeded
+// or Canceled as soon as ctx ends, telling the server to cancel the call.
+func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime.Request) (*runtime.Response, error) {
+	if len(req.Payload) > t.o.maxPayload {
+		return nil, runtime.Errorf(runtime.ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), t.o.maxPayload)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(err)
+	}
+	if t.closed.Load() {
+		return nil, ErrTransportClosed
+	}
+	addr, err := t.res.Resolve(ctx, serverID)
+	if err != nil {
+		var re *runtime.Error
+		if errors.As(err, &re) {
+			return nil, err
+		}
+		return nil, runtime.Errorf(runtime.Unavailable, "resolve server %q: %v", serverID, err)
+	}
+	cc, err := t.peer(addr).conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cc.roundTrip(ctx, req)
+}
+
+// Close closes every connection and makes the calls in flight, and every call
+// after, fail with [ErrTransportClosed]. It returns once the transport's
+// goroutines have ended.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	t.closed.Store(true)
+	t.mu.Unlock()
+	t.cancel()
+	t.peers.Range(func(_, v any) bool {
+		v.(*peer).close()
+		return true
+	})
+	t.wg.Wait()
+	return nil
+}
+
+// goStart reserves n goroutines in t.wg, unless t is closed.
+func (t *Transport) goStart(n int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed.Load() {
+		return false
+	}
+	t.wg.Add(n)
+	return true
+}
+
+func (t *Transport) peer(addr string) *peer {
+	if p, ok := t.peers.Load(addr); ok {
+		return p.(*peer)
+	}
+	p, _ := t.peers.LoadOrStore(addr, &peer{t: t, addr: addr})
+	return p.(*peer)
+}
+
+func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := &net.Dialer{}
+	if t.o.tls == nil {
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	td := &tls.Dialer{NetDialer: d, Config: t.o.tls}
+	return td.DialContext(ctx, "tcp", addr)
+}
+
+// peer is one server address: its live connection, if any, and the state
+// of dialling it.
+type peer struct {
+	t    *Transport
+	addr string
+	cc   atomic.Pointer[clientConn] // the live connection; nil when none
+
+	mu      sync.Mutex
+	dialing *dialAttempt  // the dial in progress, if any
+	backoff time.Duration // the last hold-off; 0 after a successful dial
+	retryAt time.Time     // no dial before this
+	lastErr error         // why the last dial failed
+	closed  bool          // the transport closed
+}
+
+// dialAttempt is one dial that callers finding no connection wait for.
+type dialAttempt struct {
+	done chan struct{} // closed when cc or err is set
+	cc   *clientConn
+	err  error
+}
+
+// conn returns the live connection, dialling one if there is none. Callers
+// that come while a dial is in progress wait for it, each as long as its own
+// ctx allows; callers during a backoff fail at once.
+func (p *peer) conn(ctx context.Context) (*clientConn, error) {
+	if cc := p.cc.Load(); cc != nil {
+		return cc, nil
+	}
+	p.mu.Lock()
+	if cc := p.cc.Load(); cc != nil {
+		p.mu.Unlock()
+		return cc, nil
+	}
+	a := p.dialing
+	if a == nil {
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrTransportClosed
+		}
+		if wait := time.Until(p.retryAt); wait > 0 {
+			err := p.lastErr
+			p.mu.Unlock()
+			return nil, runtime.Errorf(runtime.Unavailable, "dial %s: %v (next attempt in %v)", p.addr, err, wait.Round(time.Millisecond))
+		}
+		if !p.t.goStart(1) {
+			p.mu.Unlock()
+			return nil, ErrTransportClosed
+		}
+		a = &dialAttempt{done: make(chan struct{})}
+		p.dialing = a
+		go p.dial(a)
+	}
+	p.mu.Unlock()
+	select {
+	case <-a.done:
+		return a.cc, a.err
+	case <-ctx.Done():
+		return nil, ctxError(ctx.Err())
+	}
+}
+
+// dial runs one dial attempt on its own goroutine, so that the callers
+// waiting for it are bounded by their own contexts, not by the first
+// caller's, and so that Close can abort it.
+func (p *peer) dial(a *dialAttempt) {
+	defer p.t.wg.Done()
+	ctx, cancel := context.WithTimeout(p.t.ctx, p.t.o.dialTimeout)
+	nc, err := p.t.dial(ctx, p.addr)
+	cancel()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dialing = nil
+	defer close(a.done)
+	if p.closed || p.t.ctx.Err() != nil {
+		if nc != nil {
+			nc.Close()
+		}
+		a.err = ErrTransportClosed
+		return
+	}
+	if err != nil {
+		p.backoff = min(max(2*p.backoff, p.t.o.backoffMin), p.t.o.backoffMax)
+		p.retryAt = time.Now().Add(p.backoff)
+		p.lastErr = err
+		a.err = runtime.Errorf(runtime.Unavailable, "dial %s: %v", p.addr, err)
+		return
+	}
+	if !p.t.goStart(2) {
+		nc.Close()
+		a.err = ErrTransportClosed
+		return
+	}
+	p.backoff, p.retryAt, p.lastErr = 0, time.Time{}, nil
+	cc := newClientConn(p, nc)
+	p.cc.Store(cc)
+	a.cc = cc
+	go cc.readLoop()
+	go cc.writeLoop()
+}
+
+// drop forgets cc once it is dead, so that the next call dials.
+func (p *peer) drop(cc *clientConn) { p.cc.CompareAndSwap(cc, nil) }
+
+func (p *peer) close() {
+	p.mu.Lock()
+	p.closed = true
+	cc := p.cc.Load()
+	p.mu.Unlock()
+	if cc != nil {
+		cc.close(ErrTransportClosed)
+	}
+}
