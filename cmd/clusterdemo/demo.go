@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sessionrpc/sessionrpc/session"
+	"github.com/sessionrpc/sessionrpc/sessionremote"
+)
+
+// Config says what cluster [Run] starts and how long it drives it. The zero
+// value of a field means its default.
+type Config struct {
+	// Transport is "nats" (the default) or "tcp".
+	Transport string
+	// NATSURL points at an external NATS; empty starts an embedded one on
+	// loopback. Only for the nats transport.
+	NATSURL string
+	// Frontends and Backends are the numbers of servers of each kind
+	// (default 2 each).
+	Frontends, Backends int
+	// Clients is the number of client connections each frontend holds
+	// (default 300). A kicked client reconnects at once, so the number stays.
+	Clients int
+	// Workers is the number of goroutines per backend, each driving its own
+	// share of the clients (default 8).
+	Workers int
+	// Duration is how long the workload runs (default 10s).
+	Duration time.Duration
+	// Seed seeds the workers' random choices; 0 picks one from the clock.
+	Seed uint64
+	// Progress receives one line per second while the workload runs; nil
+	// prints nothing.
+	Progress io.Writer
+	// Logger receives what the demo and the transports log; nil means
+	// slog.Default().
+	Logger *slog.Logger
+
+	// wrapFrontend, when set, stands between a frontend's sys.sessionRemote
+	// implementation and its server: the tests use it to make a frontend
+	// misbehave and prove that the checks notice.
+	wrapFrontend func(frontendID string, store *session.Store, impl sessionremote.SessionRemote) sessionremote.SessionRemote
+}
+
+// Defaults, chosen so that a run with no flags takes about 11 seconds.
+const (
+	defaultFrontends = 2
+	defaultBackends  = 2
+	defaultClients   = 300
+	defaultWorkers   = 8
+	defaultDuration  = 10 * time.Second
+
+	// callTimeout bounds every call a worker makes; none should come near it.
+	callTimeout = 5 * time.Second
+	// stopTimeout bounds the graceful shutdown of the whole cluster.
+	stopTimeout = 10 * time.Second
+)
+
+// withDefaults fills in the zero fields of cfg and rejects what cannot run.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Transport == "" {
+		cfg.Transport = "nats"
+	}
+	setDefault(&cfg.Frontends, defaultFrontends)
+	setDefault(&cfg.Backends, defaultBackends)
+	setDefault(&cfg.Clients, defaultClients)
+	setDefault(&cfg.Workers, defaultWorkers)
+	if cfg.Duration == 0 {
+		cfg.Duration = defaultDuration
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = uint64(time.Now().UnixNano())
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	switch {
+	case cfg.Transport != "nats" && cfg.Transport != "tcp":
+		return cfg, fmt.Errorf("unknown transport %q: want nats or tcp", cfg.Transport)
+	case cfg.Transport == "tcp" && cfg.NATSURL != "":
+		return cfg, errors.New("a NATS URL means nothing to the tcp transport")
+	case cfg.Frontends < 1 || cfg.Backends < 1 || cfg.Clients < 1 || cfg.Workers < 1:
+		return cfg, errors.New("frontends, backends, clients and workers must be at least 1")
+	case cfg.Duration < 0:
+		return cfg, errors.New("duration must be positive")
+	case cfg.Frontends*cfg.Clients < cfg.Backends*cfg.Workers:
+		return cfg, fmt.Errorf("%d clients in all cannot keep %d workers busy: every worker needs a client of its own",
+			cfg.Frontends*cfg.Clients, cfg.Backends*cfg.Workers)
+	}
+	return cfg, nil
+}
+
+func setDefault(n *int, def int) {
+	if *n == 0 {
+		*n = def
+	}
+}
+
+// Run starts a cluster as cfg describes, drives it with the workload for
+// cfg.Duration or until ctx ends, checks every session and connection
+// against the workers' models, stops the cluster and reports. It returns an
+// error only when the cluster cannot run at all; whether every check held
+// is [Report.OK].
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c, err := startCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	live := &progress{}
+	workers := newWorkers(cfg, c, live)
+	c.connectClients(workers)
+	attrs := []any{"transport", cfg.Transport, "frontends", cfg.Frontends, "backends", cfg.Backends,
+		"clients", cfg.Frontends * cfg.Clients, "workers", len(workers), "duration", cfg.Duration, "seed", cfg.Seed}
+	if c.natsURL != "" {
+		attrs = append(attrs, "nats", c.natsURL)
+	}
+	cfg.Logger.Info("cluster up", attrs...)
+
+	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { w.run(runCtx) })
+	}
+	done := make(chan struct{})
+	var pwg sync.WaitGroup
+	if cfg.Progress != nil {
+		pwg.Go(func() { live.print(cfg.Progress, start, done) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cancel()
+	close(done)
+	pwg.Wait()
+
+	rep := newReport(cfg, c, workers, elapsed)
+	rep.Interrupted = ctx.Err() != nil
+	verify(c, workers, rep)
+
+	stopCtx, stop := context.WithTimeout(context.Background(), stopTimeout)
+	defer stop()
+	err = c.stop(stopCtx)
+	rep.Checks.check(err == nil, "stopping the cluster: %v", err)
+	return rep, nil
+}
