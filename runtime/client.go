@@ -41,7 +41,7 @@ func (c *Client) Invoke(ctx context.Context, serverID, route string, args, resul
 
 func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, result any) error {
 	if err := ctx.Err(); err != nil {
-		return ctxError(err)
+		return ContextError(err)
 	}
 	var timeout time.Duration
 	if dl, ok := ctx.Deadline(); ok {

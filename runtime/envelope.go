@@ -34,8 +34,11 @@ func (r *Response) Err() error {
 	return errorFromStatus(r.Code, r.Key, r.Message)
 }
 
-// errorResponse builds the response carrying err.
-func errorResponse(err error) *Response {
+// ErrorResponse returns the response that carries err to the caller, as
+// [Server.Dispatch] sends it: the code and identity of the first [*Error] in
+// its chain (Unknown for plain errors) and its message. Transports use it
+// for the errors they answer themselves.
+func ErrorResponse(err error) *Response {
 	c, key, msg := statusOf(err)
 	if c == OK {
 		c = Unknown

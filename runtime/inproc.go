@@ -20,7 +20,7 @@ type InProc struct {
 type inprocServer struct {
 	d        Dispatcher
 	killed   chan struct{} // closed by a hard stop: answers still to come are lost
-	workers  *Workers
+	workers  *Workers[*inprocCall]
 	inflight sync.WaitGroup
 	mu       sync.RWMutex // orders closed against inflight.Add
 	closed   bool
@@ -43,7 +43,7 @@ func (n *InProc) Serve(serverID string, d Dispatcher) error {
 	if _, taken := n.servers[serverID]; taken {
 		return fmt.Errorf("sessionrpc: in-process server id %q is already served", serverID)
 	}
-	n.servers[serverID] = &inprocServer{d: d, killed: make(chan struct{}), workers: NewWorkers(64)}
+	n.servers[serverID] = &inprocServer{d: d, killed: make(chan struct{}), workers: NewWorkers(64, (*inprocCall).run)}
 	return nil
 }
 
@@ -129,7 +129,7 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	c := n.calls.Get().(*inprocCall)
 	c.s, c.ctx = s, hctx
 	c.req = Request{Route: req.Route, Metadata: req.Metadata.clone(), Payload: req.Payload}
-	s.workers.Go(c.run)
+	s.workers.Go(c)
 	select {
 	case resp := <-c.done:
 		n.release(c)
@@ -148,7 +148,7 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 			n.release(c)
 			return resp, nil
 		default:
-			return nil, ctxError(ctx.Err())
+			return nil, ContextError(ctx.Err())
 		}
 	case <-s.killed:
 		return nil, Errorf(Unavailable, "server %q stopped", serverID)

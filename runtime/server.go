@@ -74,14 +74,14 @@ func (s *Server) Routes() []string {
 // route yields Unimplemented.
 func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 	if !s.enter() {
-		return errorResponse(errShuttingDown)
+		return ErrorResponse(errShuttingDown)
 	}
 	defer s.leave()
 	s.mu.RLock()
 	rt := s.routes[req.Route]
 	s.mu.RUnlock()
 	if rt == nil {
-		return errorResponse(Errorf(Unimplemented, "unknown route %q", req.Route))
+		return ErrorResponse(Errorf(Unimplemented, "unknown route %q", req.Route))
 	}
 	if req.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -92,28 +92,28 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 		ctx = withIncomingMetadata(ctx, req.Metadata)
 	}
 	if len(req.Payload) > s.opts.maxPayload {
-		return errorResponse(Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", req.Route, len(req.Payload), s.opts.maxPayload))
+		return ErrorResponse(Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", req.Route, len(req.Payload), s.opts.maxPayload))
 	}
 	args := rt.desc.NewArgs()
 	if err := s.opts.codec.Unmarshal(req.Payload, args); err != nil {
-		return errorResponse(Errorf(InvalidArgument, "%s: decode arguments: %v", req.Route, err))
+		return ErrorResponse(Errorf(InvalidArgument, "%s: decode arguments: %v", req.Route, err))
 	}
 	var result any
 	if rt.desc.NewResult != nil {
 		result = rt.desc.NewResult()
 	}
 	if err := s.run(ctx, rt, req.Route, args, result); err != nil {
-		return errorResponse(err)
+		return ErrorResponse(err)
 	}
 	if result == nil {
 		return &emptyOK
 	}
 	payload, err := s.opts.codec.Marshal(result)
 	if err != nil {
-		return errorResponse(Errorf(Internal, "%s: encode result: %v", req.Route, err))
+		return ErrorResponse(Errorf(Internal, "%s: encode result: %v", req.Route, err))
 	}
 	if len(payload) > s.opts.maxPayload {
-		return errorResponse(Errorf(ResourceExhausted, "%s: result of %d bytes exceeds the limit of %d", req.Route, len(payload), s.opts.maxPayload))
+		return ErrorResponse(Errorf(ResourceExhausted, "%s: result of %d bytes exceeds the limit of %d", req.Route, len(payload), s.opts.maxPayload))
 	}
 	return &Response{Payload: payload}
 }

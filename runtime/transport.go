@@ -53,8 +53,10 @@ type MethodDesc struct {
 // what it returns in result (nil for error-only methods).
 type MethodHandler func(ctx context.Context, impl, args, result any) error
 
-// ctxError turns a context's error into the status error a caller sees.
-func ctxError(err error) *Error {
+// ContextError returns the status error a caller sees when its context
+// ended with err: DeadlineExceeded for context.DeadlineExceeded, Canceled
+// otherwise. Both match the context error with errors.Is.
+func ContextError(err error) *Error {
 	if err == context.DeadlineExceeded {
 		return errDeadline
 	}

@@ -5,43 +5,45 @@ import (
 	"sync/atomic"
 )
 
-// Workers runs functions on reused goroutines. Transports run each call's
-// handler on a goroutine of its own; decoding grows that goroutine's stack,
-// and a new goroutine per call pays for the growth every time (on small
-// calls it was four tenths of the CPU), a reused one once.
-type Workers struct {
-	work    chan func()   // unbuffered: idle workers wait on it
+// Workers runs jobs of type T on reused goroutines. Transports run each
+// call's handler on a goroutine of its own; decoding grows that goroutine's
+// stack, and a new goroutine per call pays for the growth every time (on
+// small calls it was four tenths of the CPU), a reused one once. Jobs travel
+// as values of T, so handing one over allocates nothing.
+type Workers[T any] struct {
+	run     func(T)
+	work    chan T        // unbuffered: idle workers wait on it
 	quit    chan struct{} // closed by Close, ending idle workers
 	idle    atomic.Int32  // workers waiting for work, roughly
 	maxIdle int32
 	once    sync.Once
 }
 
-// NewWorkers returns a pool that keeps at most maxIdle goroutines waiting
-// for work after a burst.
-func NewWorkers(maxIdle int) *Workers {
-	return &Workers{work: make(chan func()), quit: make(chan struct{}), maxIdle: int32(maxIdle)}
+// NewWorkers returns a pool that calls run for each job and keeps at most
+// maxIdle goroutines waiting for work after a burst.
+func NewWorkers[T any](maxIdle int, run func(T)) *Workers[T] {
+	return &Workers[T]{run: run, work: make(chan T), quit: make(chan struct{}), maxIdle: int32(maxIdle)}
 }
 
-// Go runs f on an idle worker, or on a new goroutine when none is idle: it
+// Go runs job on an idle worker, or on a new goroutine when none is idle: it
 // never waits for a worker to free up.
-func (w *Workers) Go(f func()) {
+func (w *Workers[T]) Go(job T) {
 	select {
-	case w.work <- f:
+	case w.work <- job:
 	default:
-		go w.loop(f)
+		go w.loop(job)
 	}
 }
 
-func (w *Workers) loop(f func()) {
+func (w *Workers[T]) loop(job T) {
 	for {
-		f()
+		w.run(job)
 		if w.idle.Add(1) > w.maxIdle {
 			w.idle.Add(-1)
 			return
 		}
 		select {
-		case f = <-w.work:
+		case job = <-w.work:
 			w.idle.Add(-1)
 		case <-w.quit:
 			w.idle.Add(-1)
@@ -50,8 +52,11 @@ func (w *Workers) loop(f func()) {
 	}
 }
 
-// Close ends the idle workers; busy ones end when their function returns.
-// Go may still be called: it then starts a goroutine per function.
-func (w *Workers) Close() {
+// Idle returns roughly how many workers wait for work.
+func (w *Workers[T]) Idle() int { return int(w.idle.Load()) }
+
+// Close ends the idle workers; busy ones end when their job returns. Go may
+// still be called: it then starts a goroutine per job.
+func (w *Workers[T]) Close() {
 	w.once.Do(func() { close(w.quit) })
 }

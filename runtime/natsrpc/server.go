@@ -29,9 +29,7 @@ type Server struct {
 	sub        *nats.Subscription
 
 	inflight sync.WaitGroup
-	work     chan job      // unbuffered: idle workers wait on it
-	quit     chan struct{} // closed when the server stops, ending idle workers
-	idle     atomic.Int32  // workers waiting for work, roughly
+	workers  *runtime.Workers[job] // run calls on reused goroutines
 	mu       sync.Mutex
 	state    serverState
 	calls    map[string]*serverCall // by reply subject
@@ -95,9 +93,8 @@ func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option)
 		log:        o.logger,
 		maxPayload: o.maxPayload,
 		calls:      make(map[string]*serverCall),
-		work:       make(chan job),
-		quit:       make(chan struct{}),
 	}
+	s.workers = runtime.NewWorkers(maxIdleWorkers, func(j job) { s.run(j.c, j.data) })
 	if o.maxInFlight > 0 {
 		s.slots = make(chan struct{}, o.maxInFlight)
 	}
@@ -180,44 +177,16 @@ func (s *Server) onMsg(m *nats.Msg) {
 	s.calls[m.Reply] = c
 	s.inflight.Add(1)
 	s.mu.Unlock()
-	s.start(job{c, m.Data})
-}
-
-// A job is a call for a worker to run.
-type job struct {
-	c    *serverCall
-	data []byte
+	s.workers.Go(job{c, m.Data})
 }
 
 // maxIdleWorkers bounds the workers kept waiting for calls after a burst.
 const maxIdleWorkers = 256
 
-// start runs j on a goroutine of its own: an idle worker's, or a new one.
-// Reusing workers spares each call a goroutine's creation and the growth of
-// its stack through decoding.
-func (s *Server) start(j job) {
-	select {
-	case s.work <- j:
-	default:
-		go s.worker(j)
-	}
-}
-
-func (s *Server) worker(j job) {
-	for {
-		s.run(j.c, j.data)
-		if s.idle.Add(1) > maxIdleWorkers {
-			s.idle.Add(-1)
-			return
-		}
-		select {
-		case j = <-s.work:
-			s.idle.Add(-1)
-		case <-s.quit:
-			s.idle.Add(-1)
-			return
-		}
-	}
+// A job is a call for a worker to run.
+type job struct {
+	c    *serverCall
+	data []byte
 }
 
 func (s *Server) control(kind string, m *nats.Msg) {
@@ -269,7 +238,7 @@ func (s *Server) run(c *serverCall, data []byte) {
 func (s *Server) dispatch(c *serverCall, data []byte) (resp *runtime.Response) {
 	req, err := runtime.ParseRequest(data)
 	if err != nil {
-		return &runtime.Response{Code: runtime.InvalidArgument, Key: runtime.ErrMalformed.Message(), Message: err.Error()}
+		return runtime.ErrorResponse(err)
 	}
 	ctx := c.ctx
 	if s.slots != nil {
@@ -306,11 +275,7 @@ func (s *Server) dispatch(c *serverCall, data []byte) (resp *runtime.Response) {
 }
 
 func ctxResponse(err error) *runtime.Response {
-	e := errCanceled
-	if err == context.DeadlineExceeded {
-		e = errDeadline
-	}
-	return &runtime.Response{Code: e.Code(), Key: e.Message(), Message: e.Message()}
+	return runtime.ErrorResponse(runtime.ContextError(err))
 }
 
 // answer publishes c's answer unless Close answered for it.
@@ -370,7 +335,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.state = stopped
 	s.mu.Unlock()
 	_ = s.sub.Unsubscribe()
-	close(s.quit)
+	s.workers.Close()
 	s.flush()
 	return nil
 }
@@ -393,7 +358,7 @@ func (s *Server) Close() {
 	// Unsubscribe first: a caller that retries on Unavailable then finds
 	// no responders rather than a dying server.
 	_ = s.sub.Unsubscribe()
-	close(s.quit)
+	s.workers.Close()
 	var gone *runtime.Response
 	for _, c := range calls {
 		c.cancel()

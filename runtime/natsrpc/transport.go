@@ -74,8 +74,6 @@ func putBuf(bp *[]byte, b []byte) {
 const maxProbeBatch = 1000
 
 var (
-	errDeadline        = runtime.NewError(runtime.DeadlineExceeded, "deadline exceeded")
-	errCanceled        = runtime.NewError(runtime.Canceled, "call canceled")
 	errConnClosed      = runtime.NewError(runtime.Unavailable, "natsrpc: NATS connection closed")
 	errTransportClosed = runtime.NewError(runtime.Unavailable, "natsrpc: transport closed")
 )
@@ -113,7 +111,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
+		return nil, runtime.ContextError(err)
 	}
 
 	c := callPool.Get().(*call)
@@ -161,7 +159,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 			t.log.Debug("natsrpc: cancel not sent", "server", serverID, "err", perr)
 		}
 	}
-	return nil, ctxError(err)
+	return nil, runtime.ContextError(err)
 }
 
 // register lists c under id, starting the answer subscription if need be.
@@ -415,11 +413,4 @@ func answerOf(serverID string, a answer) (*runtime.Response, error) {
 		return nil, runtime.Errorf(runtime.Internal, "natsrpc: malformed answer from %q: %v", serverID, err)
 	}
 	return resp, nil
-}
-
-func ctxError(err error) error {
-	if err == context.DeadlineExceeded {
-		return errDeadline
-	}
-	return errCanceled
 }

@@ -72,7 +72,7 @@ func (cc *clientConn) roundTrip(ctx context.Context, req *runtime.Request) (*run
 	queue, err := cc.w.begin(ctx.Done(), false)
 	if err != nil {
 		if err == errWaitAborted {
-			err = ctxError(ctx.Err())
+			err = runtime.ContextError(ctx.Err())
 		}
 		return cc.abandon(id, c, err)
 	}
@@ -91,7 +91,7 @@ func (cc *clientConn) roundTrip(ctx context.Context, req *runtime.Request) (*run
 		if cc.take(id) != nil {
 			cc.cancel(id)
 			t.calls.Put(c)
-			return nil, ctxError(ctx.Err())
+			return nil, runtime.ContextError(ctx.Err())
 		}
 		// The answer is being delivered; it raced the caller's end and
 		// still counts.

@@ -39,8 +39,7 @@ type Server struct {
 	closed    bool           // no more listeners or connections
 	wg        sync.WaitGroup // one per connection
 
-	work chan *serverCall // hands calls to idle handler goroutines
-	idle atomic.Int32     // handler goroutines waiting on work
+	handlers *runtime.Workers[*serverCall] // run calls on reused goroutines
 
 	shutting atomic.Bool  // new calls get Unavailable
 	inflight atomic.Int64 // calls dispatched and not yet answered
@@ -61,8 +60,8 @@ func NewServer(d runtime.Dispatcher, opts ...Option) *Server {
 		conns:     make(map[*serverConn]struct{}),
 		drained:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
-		work:      make(chan *serverCall),
 	}
+	s.handlers = runtime.NewWorkers(maxIdleHandlers, func(c *serverCall) { c.sc.handle(c) })
 	s.calls.New = func() any { return new(serverCall) }
 	return s
 }
@@ -202,7 +201,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-stopped
 		return ctx.Err()
 	}
-	s.doneOnce.Do(func() { close(s.done) })
+	s.stopped()
 	return err
 }
 
@@ -217,43 +216,24 @@ func (s *Server) Close() error {
 		sc.nc.Close()
 	}
 	s.wg.Wait()
-	s.doneOnce.Do(func() { close(s.done) })
+	s.stopped()
 	return err
+}
+
+// stopped marks the server stopped and lets idle handlers go.
+func (s *Server) stopped() {
+	s.doneOnce.Do(func() {
+		close(s.done)
+		s.handlers.Close()
+	})
 }
 
 // maxIdleHandlers bounds the goroutines a Server keeps waiting for calls
 // after theirs returned.
 const maxIdleHandlers = 128
 
-// handle runs c on a goroutine of its own: an idle one if there is one, so
-// that a busy server neither creates a goroutine per call nor grows a fresh
-// stack each time, else a new one.
-func (s *Server) handle(c *serverCall) {
-	select {
-	case s.work <- c:
-	default:
-		go s.handler(c)
-	}
-}
-
-// handler runs calls until it has been idle while maxIdleHandlers others
-// were, or the server stops.
-func (s *Server) handler(c *serverCall) {
-	for {
-		c.sc.handle(c)
-		if s.idle.Add(1) > maxIdleHandlers {
-			s.idle.Add(-1)
-			return
-		}
-		select {
-		case c = <-s.work:
-			s.idle.Add(-1)
-		case <-s.done:
-			s.idle.Add(-1)
-			return
-		}
-	}
-}
+// handle runs c on a goroutine of its own, a reused one when one is idle.
+func (s *Server) handle(c *serverCall) { s.handlers.Go(c) }
 
 // enter counts a call in flight, unless the server is shutting down.
 func (s *Server) enter() bool {

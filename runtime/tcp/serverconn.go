@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,11 +138,11 @@ var errTooManyCalls = runtime.NewError(runtime.ResourceExhausted, "too many call
 func (sc *serverConn) start(f frame) error {
 	s := sc.s
 	if sc.inflight.Load() >= int64(s.o.maxInFlight) {
-		sc.respond(f.id, statusResponse(errTooManyCalls))
+		sc.respond(f.id, runtime.ErrorResponse(errTooManyCalls))
 		return nil
 	}
 	if !s.enter() {
-		sc.respond(f.id, statusResponse(errShuttingDown))
+		sc.respond(f.id, runtime.ErrorResponse(errShuttingDown))
 		return nil
 	}
 	c := s.calls.Get().(*serverCall)
@@ -194,16 +193,16 @@ func (sc *serverConn) release(c *serverCall) {
 func (sc *serverConn) dispatch(c *serverCall) (resp *runtime.Response) {
 	req, err := runtime.ParseRequest(c.body)
 	if err != nil {
-		return malformedResponse(err)
+		return runtime.ErrorResponse(err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			sc.s.o.logger.Error("sessionrpc/tcp: dispatcher panicked", "route", req.Route, "panic", p)
-			resp = statusResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher panicked: %v", req.Route, p))
+			resp = runtime.ErrorResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher panicked: %v", req.Route, p))
 		}
 	}()
 	if resp = sc.s.d.Dispatch(c.ctx, req); resp == nil {
-		resp = statusResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher returned no response", req.Route))
+		resp = runtime.ErrorResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher returned no response", req.Route))
 	}
 	return resp
 }
@@ -253,26 +252,10 @@ func (sc *serverConn) respond(id uint64, resp *runtime.Response) {
 	queue = runtime.AppendResponse(beginFrame(queue, kindResponse, id), resp)
 	if n, ok := endFrame(queue, start, max); !ok {
 		e := runtime.Errorf(runtime.ResourceExhausted, "response frame of %d bytes exceeds the limit of %d", n, max)
-		queue = runtime.AppendResponse(beginFrame(queue[:start], kindResponse, id), statusResponse(e))
+		queue = runtime.AppendResponse(beginFrame(queue[:start], kindResponse, id), runtime.ErrorResponse(e))
 		if _, ok := endFrame(queue, start, max); !ok {
 			queue = queue[:start]
 		}
 	}
 	sc.w.commit(queue, len(queue) > start)
-}
-
-// statusResponse is the response carrying e, an error whose identity is its
-// message (made by [runtime.NewError] or [runtime.Errorf]).
-func statusResponse(e *runtime.Error) *runtime.Response {
-	return &runtime.Response{Code: e.Code(), Key: e.Message(), Message: e.Message()}
-}
-
-// malformedResponse answers a request whose envelope does not parse, with an
-// error that matches [runtime.ErrMalformed] on the client.
-func malformedResponse(err error) *runtime.Response {
-	msg := err.Error()
-	if prefix := runtime.ErrMalformed.Error(); strings.HasPrefix(msg, prefix) {
-		msg = runtime.ErrMalformed.Message() + msg[len(prefix):]
-	}
-	return &runtime.Response{Code: runtime.InvalidArgument, Key: runtime.ErrMalformed.Message(), Message: msg}
 }

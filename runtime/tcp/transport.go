@@ -17,20 +17,6 @@ import (
 // Unavailable.
 var ErrTransportClosed = runtime.NewError(runtime.Unavailable, "tcp transport is closed")
 
-// Errors for a caller whose ctx ended first; the same codes and identities as
-// the runtime's, so errors.Is(err, context.DeadlineExceeded) holds.
-var (
-	errDeadline = runtime.NewError(runtime.DeadlineExceeded, "deadline exceeded")
-	errCanceled = runtime.NewError(runtime.Canceled, "call canceled")
-)
-
-func ctxError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return errDeadline
-	}
-	return errCanceled
-}
-
 // Transport is the client side: a [runtime.Transport] that sends each call to
 // the address its [Resolver] gives for the server id, over one multiplexed
 // connection per address, dialled on first use and again after it breaks.
@@ -70,7 +56,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		return nil, runtime.Errorf(runtime.ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), t.o.maxPayload)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
+		return nil, runtime.ContextError(err)
 	}
 	if t.closed.Load() {
 		return nil, ErrTransportClosed
@@ -192,7 +178,7 @@ func (p *peer) conn(ctx context.Context) (*clientConn, error) {
 	case <-a.done:
 		return a.cc, a.err
 	case <-ctx.Done():
-		return nil, ctxError(ctx.Err())
+		return nil, runtime.ContextError(ctx.Err())
 	}
 }
 
