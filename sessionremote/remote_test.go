@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/runtime/natsrpc"
+	"github.com/sessionrpc/sessionrpc/runtime/natsrpc/natsembed"
+	"github.com/sessionrpc/sessionrpc/runtime/tcp"
 	"github.com/sessionrpc/sessionrpc/session"
 	"github.com/sessionrpc/sessionrpc/sessionremote"
 )
@@ -40,18 +44,87 @@ type cluster struct {
 	raw   *sessionremote.SessionRemoteClient
 }
 
+// network is the transport newCluster connects backend and frontend with:
+// "inproc", or "tcp" and "nats" (real sockets) while TestOverNetworks runs.
+var network = "inproc"
+
 func newCluster(t testing.TB, opts ...session.Option) *cluster {
 	t.Helper()
-	net := runtime.NewInProc()
 	store := session.NewStore(fid, opts...)
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
-	if err := net.Serve(fid, srv); err != nil {
+	client := runtime.NewClient(connect(t, srv))
+	return &cluster{store: store, svc: sessionremote.NewBackendSessionService(client), raw: sessionremote.NewSessionRemoteClient(client)}
+}
+
+// connect serves srv as frontend fid on the network under test and returns
+// the backend's side.
+func connect(t testing.TB, srv *runtime.Server) runtime.Transport {
+	switch network {
+	case "tcp":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := tcp.NewServer(srv)
+		go ts.Serve(ln)
+		tr := tcp.NewTransport(tcp.NewStaticResolver(map[string]string{fid: ln.Addr().String()}))
+		t.Cleanup(func() { tr.Close(); ts.Close() })
+		return tr
+	case "nats":
+		ns, err := natsembed.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		front, err := natsrpc.Connect(ns.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := natsrpc.Connect(ns.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		served, err := natsrpc.Serve(front, fid, srv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := natsrpc.NewTransport(back)
+		t.Cleanup(func() { tr.Close(); served.Close(); back.Close(); front.Close(); ns.Shutdown() })
+		return tr
+	}
+	n := runtime.NewInProc()
+	if err := n.Serve(fid, srv); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { net.Stop(fid) })
-	client := runtime.NewClient(net)
-	return &cluster{store: store, svc: sessionremote.NewBackendSessionService(client), raw: sessionremote.NewSessionRemoteClient(client)}
+	t.Cleanup(func() { n.Stop(fid) })
+	return n
+}
+
+// TestOverNetworks runs the operation table, the pomelo bugs and the model
+// through real sockets: TCP, and NATS through an embedded server.
+func TestOverNetworks(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"Bind", TestBind}, {"BindSingleSession", TestBindSingleSession}, {"Unbind", TestUnbind},
+		{"Push", TestPush}, {"PushAllMerges", TestPushAllMerges}, {"GetBySid", TestGetBySid},
+		{"GetByUid", TestGetByUid}, {"KickBySid", TestKickBySid}, {"KickByUid", TestKickByUid},
+		{"BackendSession", TestBackendSession}, {"ClosedSession", TestBackendSessionOnAClosedSession},
+		{"Bug1", TestBug1ExportHasEveryField}, {"Bug3", TestBug3FalsyUIDs}, {"Bug4", TestBug4NoStaleUIDIndex},
+		{"Bug5", TestBug5EveryPathReturnsOnce}, {"Bug6", TestBug6SnapshotsNeverAlias},
+		{"Bug7", TestBug7DeadServerAnswersAtOnce}, {"Bug8", TestBug8LosslessSettings},
+		{"Bug9", TestBug9PushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
+	}
+	for _, n := range []string{"tcp", "nats"} {
+		t.Run(n, func(t *testing.T) {
+			network = n
+			defer func() { network = "inproc" }()
+			for _, tc := range tests {
+				t.Run(tc.name, tc.fn)
+			}
+		})
+	}
 }
 
 func bg(t testing.TB) context.Context {
