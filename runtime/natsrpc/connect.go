@@ -24,7 +24,9 @@ import (
 //
 // Credentials and TLS are nats.go options, passed through unchanged:
 // nats.UserCredentials, nats.UserInfo, nats.Token, nats.Nkey,
-// nats.ClientCert, nats.RootCAs, nats.Secure.
+// nats.ClientCert, nats.RootCAs, nats.Secure. Connect does not retry a
+// first connection that fails: NATS refusing the credentials
+// (nats.ErrAuthorization) or a failed TLS handshake is returned at once.
 func Connect(urls string, opts ...nats.Option) (*nats.Conn, error) {
 	defaults := []nats.Option{
 		nats.Name("sessionrpc"),

@@ -64,12 +64,36 @@
 // Unavailable means the call may or may not have run, as with any network:
 // make calls that must not run twice idempotent, or check before retrying.
 //
-// # Identity
+// # Security
 //
-// NATS authenticates connections to the NATS server, not publishers to each
-// other: a subscriber cannot tell who sent a message. The handler's
-// [runtime.Peer] therefore carries only the caller's reply subject as its Addr
-// (network "nats") and no Identity. Restrict who may publish to
-// <prefix>.<serverID> with NATS permissions, or carry signed credentials in
-// metadata and check them in an interceptor.
+// Who may call whom is NATS's job, not natsrpc's. NATS authenticates
+// connections (user and password, token, NKey, JWT credentials, TLS client
+// certificates), all passed to [Connect] as nats.go options; a connection
+// NATS refuses fails in Connect, so no Transport or Server exists without
+// one. NATS accounts and per-user permissions then decide who may publish
+// calls to which server and who may read the answers:
+//
+//	frontend connector-1: subscribe sessionrpc.connector-1, _INBOX_connector-1.>
+//	                      publish   sessionrpc.connector-1 (for Serve's id check; optional)
+//	                      allow_responses: true (answers to its callers only)
+//	backend:              subscribe _INBOX_backend-1.>
+//	                      publish   sessionrpc.> (or the frontends it may call)
+//
+// Give each user an inbox prefix of its own with nats.CustomInboxPrefix and
+// allow it to subscribe only there: whoever may subscribe to _INBOX.> reads
+// everyone's answers.
+//
+// NATS drops a publish or subscription it denies and tells only the
+// connection, through its error handler. A Transport listens there, so a
+// call its user may not make fails at once with PermissionDenied, not at
+// its deadline, and so does every call while it may not subscribe to its
+// inbox; [Serve] fails if it may not subscribe to its subject. A handler
+// set on the connection after [NewTransport] unhooks the transport.
+//
+// A subscriber cannot tell who published a message: the handler's
+// [runtime.Peer] therefore carries only the caller's reply subject as its
+// Addr (network "nats") and no Identity: [runtime.RequireIdentity] refuses
+// every NATS call as Unauthenticated. To tell callers apart beyond NATS
+// permissions, carry signed credentials in metadata and check them in an
+// interceptor.
 package natsrpc

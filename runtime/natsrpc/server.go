@@ -70,9 +70,10 @@ const flushTimeout = 2 * time.Second
 
 // Serve serves d under serverID on nc until [Server.Shutdown] or
 // [Server.Close], which release what it holds, or until nc closes. It fails
-// if the id is invalid or another server on the same NATS and prefix
-// already serves it (checked with a ping; two servers starting at the same
-// instant can both pass). nc may be the connection the process calls
+// if the id is invalid, if NATS denies nc's user subscribing to the id's
+// subject, or if another server on the same NATS and prefix already serves
+// it (checked with a ping; two servers starting at the same instant can
+// both pass). nc may be the connection the process calls
 // through too, unless it was made with nats.NoEcho, which would hide the
 // process's calls to itself. Options: [WithSubjectPrefix],
 // [WithMaxPayload], [WithMaxInFlight], [WithLogger].
@@ -101,14 +102,19 @@ func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option)
 	if err := s.checkFree(); err != nil {
 		return nil, err
 	}
+	before := nc.LastError()
 	s.sub, err = nc.Subscribe(subject, s.onMsg)
 	if err != nil {
 		return nil, fmt.Errorf("natsrpc: serve %q: %w", serverID, err)
 	}
-	// Once the NATS server has the subscription, calls find it.
+	// Once the NATS server has the subscription, calls find it. NATS
+	// reports a subscription it denies before it answers the flush.
 	if nc.IsConnected() {
 		if err := nc.FlushTimeout(flushTimeout); err != nil {
 			s.log.Warn("natsrpc: subscription not confirmed", "server", serverID, "err", err)
+		} else if err, denied := deniedSince(nc, before, denySubscribe, subject); denied {
+			_ = s.sub.Unsubscribe()
+			return nil, fmt.Errorf("natsrpc: serve %q: NATS denies this connection's user subscribing to %s: %w", serverID, subject, err)
 		}
 	}
 	return s, nil
@@ -121,6 +127,7 @@ func (s *Server) checkFree() error {
 		return nil
 	}
 	inbox := s.nc.NewInbox()
+	before := s.nc.LastError()
 	sub, err := s.nc.SubscribeSync(inbox)
 	if err != nil {
 		return fmt.Errorf("natsrpc: serve %q: %w", s.id, err)
@@ -128,6 +135,16 @@ func (s *Server) checkFree() error {
 	defer sub.Unsubscribe()
 	if err := s.nc.PublishMsg(controlMsg(s.subject, inbox, controlProbe, nil)); err != nil {
 		return fmt.Errorf("natsrpc: serve %q: %w", s.id, err)
+	}
+	// A ping that NATS denies, or whose answer it denies, gets no answer: a
+	// flush finds out sooner than the ping's timeout.
+	if err := s.nc.FlushTimeout(pingTimeout); err == nil {
+		_, pubDenied := deniedSince(s.nc, before, denyPublish, s.subject)
+		_, subDenied := deniedSince(s.nc, before, denySubscribe, inbox)
+		if pubDenied || subDenied {
+			s.log.Warn("natsrpc: NATS denies the id check, serving without checking that the id is free", "server", s.id, "err", s.nc.LastError())
+			return nil
+		}
 	}
 	_, err = sub.NextMsg(pingTimeout)
 	switch {

@@ -81,9 +81,16 @@ var (
 // NewTransport returns a transport that calls servers through nc. Options:
 // [WithSubjectPrefix], [WithMaxPayload], [WithProbeInterval], [WithLogger].
 // An invalid prefix makes every call fail with InvalidArgument.
+//
+// The transport chains itself in front of nc's error handler, which still
+// gets every error, to learn of the calls NATS refuses for want of
+// permission (see Security in the package documentation). Set a handler of
+// your own with nats.ErrorHandler when connecting, or before NewTransport:
+// one set afterwards with SetErrorHandler unhooks the transport, and such
+// calls then wait for their deadline.
 func NewTransport(nc *nats.Conn, opts ...Option) *Transport {
 	o := newOptions(opts)
-	return &Transport{
+	t := &Transport{
 		nc:         nc,
 		prefix:     o.prefix,
 		prefixErr:  checkPrefix(o.prefix),
@@ -93,6 +100,8 @@ func NewTransport(nc *nats.Conn, opts ...Option) *Transport {
 		inbox:      nc.NewInbox() + ".",
 		calls:      make(map[uint64]*call),
 	}
+	t.watchDenials()
+	return t
 }
 
 // RoundTrip implements [runtime.Transport]: it publishes req to serverID's
@@ -219,7 +228,10 @@ func (t *Transport) startLocked() error {
 
 // lose ends sub, if it is still the answer subscription, failing every call
 // in flight with Unavailable.
-func (t *Transport) lose(sub *nats.Subscription) {
+func (t *Transport) lose(sub *nats.Subscription) { t.loseWith(sub, nil) }
+
+// loseWith is lose, failing the calls with err instead when it is not nil.
+func (t *Transport) loseWith(sub *nats.Subscription, err error) {
 	t.mu.Lock()
 	if t.sub != sub {
 		t.mu.Unlock()
@@ -229,9 +241,11 @@ func (t *Transport) lose(sub *nats.Subscription) {
 	close(t.stop)
 	lost := t.calls
 	t.calls = make(map[uint64]*call)
-	err := errConnClosed
-	if t.closed {
+	switch {
+	case t.closed:
 		err = errTransportClosed
+	case err == nil:
+		err = errConnClosed
 	}
 	t.mu.Unlock()
 	for _, c := range lost {

@@ -10,6 +10,7 @@
 package natsembed
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,7 +22,7 @@ import (
 
 // Option configures a server before it starts. Any func(*server.Options)
 // is an Option, for settings this package has no helper for (accounts,
-// TLS, authorization).
+// JWT authentication, TLS details).
 type Option func(*server.Options)
 
 // WithPort sets the client port; the default is a random free one.
@@ -36,6 +37,42 @@ func WithMaxPayload(n int32) Option { return func(o *server.Options) { o.MaxPayl
 
 // WithLogging turns the server's log on, to stderr; it is off by default.
 func WithLogging() Option { return func(o *server.Options) { o.NoLog = false } }
+
+// WithUserPassword makes the server accept only clients that connect with
+// this user and password (nats.UserInfo, or a URL like
+// nats://user:password@host:port). Every such client may publish and
+// subscribe to anything; see [WithUsers] for users with permissions.
+func WithUserPassword(user, password string) Option {
+	return func(o *server.Options) { o.Username, o.Password = user, password }
+}
+
+// WithToken makes the server accept only clients that connect with this
+// token (nats.Token).
+func WithToken(token string) Option {
+	return func(o *server.Options) { o.Authorization = token }
+}
+
+// WithUsers makes the server accept only these users, each with the
+// permissions of its Permissions field. It is the
+// "authorization { users = [...] }" block of a nats-server configuration
+// file. nil Permissions, or a nil Publish or Subscribe, allow everything;
+// for a user that may publish only answers (allow_responses), set Response
+// and a Publish whose Allow is empty but not nil. With users, the server
+// ignores [WithUserPassword] and [WithToken].
+func WithUsers(users ...*server.User) Option {
+	return func(o *server.Options) { o.Users = append(o.Users, users...) }
+}
+
+// WithTLS makes the server require TLS with cfg, which must hold the
+// server's certificate. When cfg.ClientAuth is
+// tls.RequireAndVerifyClientCert, clients must also present a certificate
+// that cfg.ClientCAs trusts. [Server.URL] then starts with tls://.
+func WithTLS(cfg *tls.Config) Option {
+	return func(o *server.Options) {
+		o.TLSConfig = cfg
+		o.TLSVerify = cfg != nil && cfg.ClientAuth == tls.RequireAndVerifyClientCert
+	}
+}
 
 // startTimeout bounds how long a server may take to accept connections, and
 // a cluster to connect its routes.
@@ -77,7 +114,8 @@ func start(o *server.Options) (*Server, error) {
 	return &Server{ns: ns}, nil
 }
 
-// URL returns the URL clients connect to, e.g. "nats://127.0.0.1:41234".
+// URL returns the URL clients connect to, e.g. "nats://127.0.0.1:41234",
+// or "tls://127.0.0.1:41234" with [WithTLS]. It holds no credentials.
 func (s *Server) URL() string { return s.ns.ClientURL() }
 
 // NATS returns the server itself, for what this package does not wrap.

@@ -1,10 +1,12 @@
 package natsembed_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/sessionrpc/sessionrpc/runtime/natsrpc/natsembed"
 )
@@ -105,5 +107,36 @@ func TestStartCluster(t *testing.T) {
 func TestStartClusterRejectsZero(t *testing.T) {
 	if _, err := natsembed.StartCluster(0); err == nil {
 		t.Fatal("StartCluster(0) succeeded")
+	}
+}
+
+// Clients must bring the credentials the server was started with.
+func TestAuthOptions(t *testing.T) {
+	for name, c := range map[string]struct {
+		opt   natsembed.Option
+		good  nats.Option
+		wrong nats.Option
+	}{
+		"user and password": {natsembed.WithUserPassword("u", "p"), nats.UserInfo("u", "p"), nats.UserInfo("u", "x")},
+		"token":             {natsembed.WithToken("t"), nats.Token("t"), nats.Token("x")},
+		"users": {natsembed.WithUsers(&server.User{Username: "a", Password: "pa"}, &server.User{Username: "b", Password: "pb"}),
+			nats.UserInfo("b", "pb"), nats.UserInfo("a", "pb")},
+	} {
+		s, err := natsembed.Start(c.opt)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		nc, err := nats.Connect(s.URL(), c.good)
+		if err != nil {
+			t.Errorf("%s: with credentials: %v", name, err)
+		} else {
+			nc.Close()
+		}
+		for _, opts := range [][]nats.Option{nil, {c.wrong}} {
+			if _, err := nats.Connect(s.URL(), opts...); !errors.Is(err, nats.ErrAuthorization) {
+				t.Errorf("%s: without the right credentials: %v, want nats.ErrAuthorization", name, err)
+			}
+		}
+		s.Shutdown()
 	}
 }
