@@ -241,8 +241,10 @@ func parseMethod(p *packages.Package, s *service, fn *types.Func, fields map[tok
 	seen := false
 	for _, d := range ds {
 		switch {
-		case d.verb != "method":
+		case d.verb == "service" || d.verb == "proxy":
 			errs = append(errs, errorf(d.pos, "%s: //rpcgen:%s belongs in the doc comment of the interface; only //rpcgen:method goes on a method", qname, d.verb))
+		case d.verb != "method":
+			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; on a method rpcgen knows only //rpcgen:method", qname, d))
 		case seen:
 			errs = append(errs, errorf(d.pos, "%s: second //rpcgen:method directive", qname))
 		case len(d.args) != 1 || !isRoutePath(d.args[0], 1):
@@ -251,6 +253,9 @@ func parseMethod(p *packages.Package, s *service, fn *types.Func, fields map[tok
 			m.route = s.route + "." + d.args[0]
 		}
 		seen = seen || d.verb == "method"
+	}
+	if !seen && !isRoutePath(lowerCamel(fn.Name()), 1) {
+		errs = append(errs, errorf(pos, "%s: route segment %q is not an ASCII identifier; name the route with //rpcgen:method", qname, lowerCamel(fn.Name())))
 	}
 	sig := fn.Signature()
 	for i := 1; i < sig.Params().Len(); i++ {
@@ -335,6 +340,10 @@ func parseDirectives(fset *token.FileSet, doc *ast.CommentGroup, who string) ([]
 			if misspelled.MatchString(c.Text) {
 				errs = append(errs, errorf(pos, "%s: %q is not a directive: write //rpcgen: with no space after the slashes", who, c.Text))
 			}
+			continue
+		}
+		if text != "" && (text[0] == ' ' || text[0] == '\t') {
+			errs = append(errs, errorf(pos, "%s: %q is not a directive: write //rpcgen:<verb> with no space after the colon", who, c.Text))
 			continue
 		}
 		fs := strings.Fields(text)
