@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Server dispatches calls to the services registered on it. It knows nothing
@@ -83,7 +84,7 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 	if rt == nil {
 		return ErrorResponse(Errorf(Unimplemented, "unknown route %q", req.Route))
 	}
-	if req.Timeout > 0 {
+	if req.Timeout > 0 && !hasDeadlineWithin(ctx, req.Timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
 		defer cancel()
@@ -116,6 +117,14 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 		return ErrorResponse(Errorf(ResourceExhausted, "%s: result of %d bytes exceeds the limit of %d", req.Route, len(payload), s.opts.maxPayload))
 	}
 	return &Response{Payload: payload}
+}
+
+// hasDeadlineWithin reports whether ctx already ends within d, as when the
+// transport made the call's context from the envelope's timeout: a second
+// timer for the same deadline would only cost.
+func hasDeadlineWithin(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= d
 }
 
 // run calls the handler through the interceptors, turning a panic into an

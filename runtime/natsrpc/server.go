@@ -95,7 +95,7 @@ func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option)
 		maxPayload: o.maxPayload,
 		calls:      make(map[string]*serverCall),
 	}
-	s.workers = runtime.NewWorkers(maxIdleWorkers, func(j job) { s.run(j.c, j.data) })
+	s.workers = runtime.NewWorkers(maxIdleWorkers, func(j job) { s.run(j) })
 	if o.maxInFlight > 0 {
 		s.slots = make(chan struct{}, o.maxInFlight)
 	}
@@ -189,12 +189,19 @@ func (s *Server) onMsg(m *nats.Msg) {
 		s.log.Warn("natsrpc: call with a reply subject in use dropped", "server", s.id, "reply", m.Reply)
 		return
 	}
+	// The envelope is parsed on arrival so that the call's one context
+	// carries the caller's deadline from the start.
+	req, perr := runtime.ParseRequest(m.Data)
 	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply)}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if perr == nil && req.Timeout > 0 {
+		c.ctx, c.cancel = context.WithTimeout(context.Background(), req.Timeout)
+	} else {
+		c.ctx, c.cancel = context.WithCancel(context.Background())
+	}
 	s.calls[m.Reply] = c
 	s.inflight.Add(1)
 	s.mu.Unlock()
-	s.workers.Go(job{c, m.Data})
+	s.workers.Go(job{c, req, perr})
 }
 
 // maxIdleWorkers bounds the workers kept waiting for calls after a burst.
@@ -203,7 +210,8 @@ const maxIdleWorkers = 256
 // A job is a call for a worker to run.
 type job struct {
 	c    *serverCall
-	data []byte
+	req  *runtime.Request // nil when the envelope did not parse
+	perr error            // why it did not
 }
 
 func (s *Server) control(kind string, m *nats.Msg) {
@@ -240,9 +248,10 @@ func (s *Server) control(kind string, m *nats.Msg) {
 }
 
 // run runs one call on its own goroutine and answers it.
-func (s *Server) run(c *serverCall, data []byte) {
+func (s *Server) run(j job) {
+	c := j.c
 	defer s.inflight.Done()
-	s.answer(c, s.dispatch(c, data))
+	s.answer(c, s.dispatch(c, j.req, j.perr))
 	// Forget the call only once its answer is out: a probe that finds it
 	// unknown is then answered after the call, and the caller, reading
 	// answers in order, never takes a finished call for a lost one.
@@ -252,18 +261,12 @@ func (s *Server) run(c *serverCall, data []byte) {
 	c.cancel()
 }
 
-func (s *Server) dispatch(c *serverCall, data []byte) (resp *runtime.Response) {
-	req, err := runtime.ParseRequest(data)
-	if err != nil {
-		return runtime.ErrorResponse(err)
+func (s *Server) dispatch(c *serverCall, req *runtime.Request, perr error) (resp *runtime.Response) {
+	if perr != nil {
+		return runtime.ErrorResponse(perr)
 	}
-	ctx := c.ctx
+	ctx := c.ctx // carries the caller's deadline
 	if s.slots != nil {
-		if req.Timeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-			defer cancel()
-		}
 		select {
 		case s.slots <- struct{}{}:
 			defer func() { <-s.slots }()
