@@ -32,6 +32,12 @@ type callShard struct {
 	_     [32]byte
 }
 
+// errGoAway fails the calls left on a connection the server closed with a
+// go-away frame. The server served none of them, so [Transport.RoundTrip]
+// sends them again on a new connection; the error reaches a caller only when
+// that keeps happening.
+var errGoAway = runtime.NewError(runtime.Unavailable, "connection closed by the server as idle")
+
 // clientConn is one connection from a [Transport] to a server address.
 type clientConn struct {
 	p      *peer
@@ -44,8 +50,8 @@ type clientConn struct {
 }
 
 func newClientConn(p *peer, nc net.Conn) *clientConn {
-	cc := &clientConn{p: p, nc: nc, fr: newFrameReader(nc, p.t.o.maxFrame)}
-	cc.w = newWriter(nc, func(err error) { cc.close(cc.lost(err)) })
+	cc := &clientConn{p: p, nc: nc, fr: newFrameReader(nc, p.t.o.maxFrame, clientReadBuffer)}
+	cc.w = newWriter(nc, 0, func(err error) { cc.close(cc.lost(err)) })
 	for i := range cc.shards {
 		cc.shards[i].calls = make(map[uint64]*call)
 	}
@@ -148,6 +154,10 @@ func (cc *clientConn) readLoop() {
 		f, err := cc.fr.next()
 		if err != nil {
 			cc.close(cc.lost(err))
+			return
+		}
+		if f.kind == kindGoAway {
+			cc.close(errGoAway)
 			return
 		}
 		if f.kind != kindResponse {

@@ -16,17 +16,50 @@
 // Both directions carry frames:
 //
 //	length  uint32, big endian: the number of bytes that follow
-//	kind    1 byte: 1 request, 2 response, 3 cancel
+//	kind    1 byte: 1 request, 2 response, 3 cancel, 4 go-away
 //	id      uvarint: the call id, chosen by the client, unique per connection
 //	body    request: the envelope of [runtime.AppendRequest]
 //	        response: the envelope of [runtime.AppendResponse]
-//	        cancel: empty
+//	        cancel, go-away: empty
 //
-// A client sends request and cancel frames, a server response frames. A
-// cancel frame asks the server to cancel the handler's ctx of that call; its
-// answer, if any, is dropped. The caller's deadline travels in the request
-// envelope, and the Dispatcher applies it. A frame longer than the limit
-// ([WithMaxFrame]), of an unknown kind, or cut short closes that connection
-// only; a well-framed request whose envelope does not parse is answered
-// InvalidArgument.
+// A client sends request and cancel frames, a server response and go-away
+// frames. A cancel frame asks the server to cancel the handler's ctx of that
+// call; its answer, if any, is dropped. The caller's deadline travels in the
+// request envelope, and the Dispatcher applies it. A server sends go-away
+// (id 0) as the last frame before closing a connection it found idle: every
+// request the client sent that has no answer by then was not served, and
+// the client sends it again on a new connection. A frame longer than the
+// limit ([WithMaxFrame]), of an unknown kind, or cut short closes that
+// connection only; a well-framed request whose envelope does not parse is
+// answered InvalidArgument.
+//
+// # Limits
+//
+// A [Server] bounds what one peer can make it hold, so that a hostile or
+// broken client costs its own connection and nothing else:
+//
+//   - Frames: none longer than [WithMaxFrame] (default: the max payload plus
+//     1 MiB). Memory follows the bytes that arrive, not the length a frame
+//     announces: a connection reads through a 4 KiB buffer, allocated at its
+//     first read, and a larger frame gets a buffer of its own that grows as
+//     its bytes arrive and goes with the call it carries.
+//   - Time: the TLS handshake must end within [WithDialTimeout] (default
+//     5s); a frame, the first one included, must arrive whole within
+//     [WithFrameTimeout] of its first byte (of the connection, for the first
+//     frame; default 30s); a connection with no call in flight that sends
+//     nothing for [WithIdleTimeout] (default 5 minutes) is closed with a
+//     go-away. All of these are read deadlines on the connection: no timer
+//     or goroutine per connection or per frame.
+//   - Calls: at most [WithMaxInFlight] (default 10000) run at once per
+//     connection; calls past it are answered ResourceExhausted at once.
+//   - Answers: a connection queues at most 1 MiB of answers (plus one frame)
+//     for its client. While the queue is full the server stops reading that
+//     connection, so a client that does not read its answers has its
+//     requests wait in its own socket buffers, not in the server; and a
+//     client that accepts nothing written to it for the frame timeout is
+//     closed. A connection that stops reading can hold at most its queue,
+//     the batch being written, and the answers of its calls in flight.
+//
+// An idle connection costs the server two parked goroutines, its 4 KiB
+// read buffer and a little over 1 KiB of state: about 15 KiB in all.
 package tcp

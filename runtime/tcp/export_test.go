@@ -24,3 +24,10 @@ func (s *Server) WriteStats() (writes, frames uint64) {
 	}
 	return writes, frames
 }
+
+// NumConns returns how many connections the server is serving.
+func (s *Server) NumConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}

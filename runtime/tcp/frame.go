@@ -1,7 +1,6 @@
 package tcp
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ const (
 	kindRequest  byte = 1
 	kindResponse byte = 2
 	kindCancel   byte = 3
+	kindGoAway   byte = 4
 )
 
 const (
@@ -21,9 +21,13 @@ const (
 	// maxFrameLimit keeps frame lengths inside both the uint32 prefix and
 	// an int on 32-bit machines.
 	maxFrameLimit = math.MaxInt32
-	// readBufferSize is the read buffer of a connection. Frames that fit in
-	// it are parsed in place; larger ones get a buffer of their own.
-	readBufferSize = 64 << 10
+	// serverReadBuffer and clientReadBuffer size the read buffer of a
+	// connection; frames that fit in it are parsed in place, larger ones get
+	// a slice of their own. A server holds one per client and keeps it
+	// small; a Transport holds one per server and reads answers, which are
+	// often larger, so it reads more at once.
+	serverReadBuffer = 4 << 10
+	clientReadBuffer = 64 << 10
 )
 
 var errMalformedFrame = errors.New("malformed frame")
@@ -57,29 +61,48 @@ type frame struct {
 	owned bool
 }
 
-// frameReader reads frames from a connection through one buffer.
+// frameReader reads frames from a connection through a buffer of its own.
+//
+// The buffer is allocated at the first read and stays small, since a server
+// has one per connection, most of them idle. A frame that fits in it is
+// parsed in place; a larger one is read into a slice of its own, handed to
+// the receiver, and that slice grows as the frame's bytes arrive, never
+// ahead of them: a peer that announces a frame of the largest size and sends
+// a few bytes makes the reader allocate a few bytes, not the limit.
 type frameReader struct {
-	br      *bufio.Reader
-	max     int
-	discard int // bytes of the last frame, still in br
+	rd   io.Reader
+	max  int
+	size int    // of buf, once allocated
+	buf  []byte // nil until the first read
+	r, w int    // buf[r:w] holds bytes read and not yet consumed
+	// t enforces a server's time limits on reads; nil on a client.
+	t *readTimeouts
 }
 
-func newFrameReader(r io.Reader, max int) *frameReader {
-	return &frameReader{br: bufio.NewReaderSize(r, readBufferSize), max: max}
+// largeFrameStart is the capacity a frame too large for the read buffer
+// starts with, before the bytes that arrive make it grow.
+const largeFrameStart = 16 << 10
+
+// maxEmptyReads is how many reads that return no bytes and no error the
+// reader tolerates in a row, as bufio does.
+const maxEmptyReads = 100
+
+func newFrameReader(r io.Reader, max, size int) *frameReader {
+	return &frameReader{rd: r, max: max, size: size}
 }
 
 // next returns the next frame. An error means the connection cannot be used
-// any more: the peer closed it, or sent a frame that breaks the framing.
+// any more: the peer closed it, broke the framing or ran out of time.
 func (r *frameReader) next() (frame, error) {
-	if r.discard > 0 {
-		r.br.Discard(r.discard) // cannot fail: the bytes are buffered
-		r.discard = 0
+	if r.r == r.w {
+		r.r, r.w = 0, 0
 	}
-	hdr, err := r.br.Peek(lengthSize)
-	if err != nil {
-		return frame{}, unexpectedEOF(err, len(hdr))
+	for r.w-r.r < lengthSize {
+		if err := r.fill(lengthSize); err != nil {
+			return frame{}, unexpectedEOF(err, r.w-r.r)
+		}
 	}
-	n := binary.BigEndian.Uint32(hdr)
+	n := binary.BigEndian.Uint32(r.buf[r.r:])
 	if uint64(n) > uint64(r.max) {
 		return frame{}, fmt.Errorf("frame of %d bytes exceeds the limit of %d", n, r.max)
 	}
@@ -88,26 +111,110 @@ func (r *frameReader) next() (frame, error) {
 	}
 	var b []byte
 	owned := false
-	if total := lengthSize + int(n); total <= r.br.Size() {
-		b, err = r.br.Peek(total)
-		if err != nil {
-			return frame{}, unexpectedEOF(err, 1)
+	if total := lengthSize + int(n); total <= r.size {
+		for r.w-r.r < total {
+			if err := r.fill(total); err != nil {
+				return frame{}, unexpectedEOF(err, 1)
+			}
 		}
-		b = b[lengthSize:]
-		r.discard = total
+		b = r.buf[r.r+lengthSize : r.r+total]
+		r.r += total
 	} else {
-		r.br.Discard(lengthSize)
-		b = make([]byte, n)
-		if _, err := io.ReadFull(r.br, b); err != nil {
-			return frame{}, unexpectedEOF(err, 1)
+		var err error
+		if b, err = r.readLarge(int(n)); err != nil {
+			return frame{}, err
 		}
 		owned = true
+	}
+	if r.t != nil {
+		r.t.frameDone(r.r < r.w)
 	}
 	id, k := binary.Uvarint(b[1:])
 	if k <= 0 {
 		return frame{}, fmt.Errorf("%w: bad call id", errMalformedFrame)
 	}
 	return frame{kind: b[0], id: id, body: b[1+k:], owned: owned}, nil
+}
+
+// fill reads at least one byte more into the buffer, first making room for a
+// frame of need bytes from r.r on. need is at most r.size.
+func (r *frameReader) fill(need int) error {
+	if r.buf == nil {
+		r.buf = make([]byte, r.size)
+	}
+	if r.r+need > len(r.buf) {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	n, err := r.read(r.buf[r.w:])
+	r.w += n
+	return err
+}
+
+// readLarge reads the body of a frame of n bytes, larger than the buffer,
+// whose length prefix is buffered, into a slice of its own, growing it as
+// bytes arrive.
+func (r *frameReader) readLarge(n int) ([]byte, error) {
+	got := r.buf[r.r+lengthSize : r.w]
+	b := make([]byte, len(got), min(n, max(largeFrameStart, 2*len(got))))
+	copy(b, got)
+	r.r, r.w = 0, 0
+	for len(b) < n {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(2*cap(b), n))
+			copy(nb, b)
+			b = nb
+		}
+		m, err := r.read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err != nil {
+			return nil, unexpectedEOF(err, 1)
+		}
+	}
+	return b, nil
+}
+
+// read reads into p once some bytes arrive, applying the time limits, if
+// any. It returns either some bytes or an error.
+func (r *frameReader) read(p []byte) (int, error) {
+	for empty := 0; ; {
+		if r.t != nil {
+			r.t.arm()
+		}
+		n, err := r.rd.Read(p)
+		if n > 0 {
+			if r.t != nil {
+				r.t.received()
+			}
+			return n, nil
+		}
+		if err != nil {
+			if r.t == nil {
+				return 0, err
+			}
+			if err = r.t.expired(err); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if empty++; empty >= maxEmptyReads {
+			return 0, io.ErrNoProgress
+		}
+	}
+}
+
+// drain reads and drops whatever the peer sends until it closes the
+// connection or an error, such as a deadline, ends the reading.
+func (r *frameReader) drain() error {
+	if r.buf == nil {
+		r.buf = make([]byte, r.size)
+	}
+	r.r, r.w = 0, 0
+	for {
+		if _, err := r.rd.Read(r.buf); err != nil {
+			return err
+		}
+	}
 }
 
 // unexpectedEOF reports an EOF after some bytes of a frame as a frame cut

@@ -28,7 +28,15 @@ type options struct {
 	logger      *slog.Logger
 	backoffMin  time.Duration
 	backoffMax  time.Duration
+	idleTimeout time.Duration // 0: never
+	ioTimeout   time.Duration // 0: never; see WithFrameTimeout
 }
+
+// Defaults of the server's time limits.
+const (
+	defaultIdleTimeout  = 5 * time.Minute
+	defaultFrameTimeout = 30 * time.Second
+)
 
 func newOptions(opts []Option) options {
 	o := options{
@@ -37,6 +45,8 @@ func newOptions(opts []Option) options {
 		maxInFlight: 10000,
 		backoffMin:  10 * time.Millisecond,
 		backoffMax:  time.Second,
+		idleTimeout: defaultIdleTimeout,
+		ioTimeout:   defaultFrameTimeout,
 	}
 	def := o
 	for _, opt := range opts {
@@ -66,6 +76,8 @@ func newOptions(opts []Option) options {
 	if o.backoffMax < o.backoffMin {
 		o.backoffMax = o.backoffMin
 	}
+	o.idleTimeout = max(o.idleTimeout, 0)
+	o.ioTimeout = max(o.ioTimeout, 0)
 	return o
 }
 
@@ -89,14 +101,37 @@ func WithMaxFrame(n int) Option { return func(o *options) { o.maxFrame = n } }
 
 // WithDialTimeout bounds how long a [Transport] dials a server, TLS handshake
 // included (default 5s; a call never waits longer than its own ctx), and how
-// long a [Server] waits for an accepted connection's TLS handshake. Zero or
-// less means the default.
+// long a [Server] gives an accepted connection to complete its TLS
+// handshake: a peer that connects and stalls the handshake is closed after
+// it. Zero or less means the default.
 func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.dialTimeout = d } }
 
 // WithMaxInFlight bounds the calls a [Server] runs at once for one
 // connection (default 10000). Calls past it are answered ResourceExhausted at
 // once rather than queued. Zero or less means the default.
 func WithMaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = n } }
+
+// WithIdleTimeout sets how long a [Server] keeps a connection that has no
+// call in flight and sends nothing (default 5 minutes; zero disables it).
+// Such a connection is closed with a go-away frame, which tells the
+// [Transport] that no call it sent since was or will be served, so that it
+// sends those calls again on a fresh connection: closing an idle connection
+// never fails a call. A Transport ignores this option.
+func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleTimeout = d } }
+
+// WithFrameTimeout bounds, on a [Server], how long frames may take to cross
+// a connection (default 30s; zero disables it):
+//
+//   - once the first byte of a frame has arrived, the whole frame must
+//     arrive within d, so that a peer trickling bytes (slowloris) cannot
+//     hold a connection and its buffer;
+//   - a new connection must deliver its first frame within d of being
+//     accepted (of its TLS handshake ending; see [WithDialTimeout]);
+//   - a peer that stops reading its answers is closed within d of taking its
+//     last byte (with TLS, once a write of queued answers takes d).
+//
+// A Transport ignores this option.
+func WithFrameTimeout(d time.Duration) Option { return func(o *options) { o.ioTimeout = d } }
 
 // WithLogger sets where connection-level events go: protocol violations,
 // failed handshakes, accept errors. The default is [slog.Default].

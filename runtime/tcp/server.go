@@ -50,8 +50,9 @@ type Server struct {
 
 // NewServer returns a server that dispatches calls to d, normally a
 // [*runtime.Server]. Options: [WithTLS], [WithMaxFrame] (or [WithMaxPayload],
-// which sizes it), [WithMaxInFlight], [WithDialTimeout] (the TLS handshake),
-// [WithLogger].
+// which sizes it), [WithMaxInFlight], [WithIdleTimeout], [WithFrameTimeout],
+// [WithDialTimeout] (the TLS handshake), [WithLogger]. See the package
+// documentation for the limits they set.
 func NewServer(d runtime.Dispatcher, opts ...Option) *Server {
 	s := &Server{
 		d:         d,

@@ -41,13 +41,16 @@ type serverConn struct {
 	w        *writer
 	base     context.Context // carries the Peer; calls' contexts derive from it
 	inflight atomic.Int64
-	shards   [callShards]serverShard
-	linger   *time.Timer // closes a drained connection the client keeps open
+	// lastCallEnd is when a call last ended, in mono time: the idle
+	// timeout counts from it too.
+	lastCallEnd atomic.Int64
+	shards      [callShards]serverShard
+	linger      *time.Timer // closes a drained connection the client keeps open
 }
 
 func newServerConn(s *Server, nc net.Conn) *serverConn {
 	sc := &serverConn{s: s, nc: nc}
-	sc.w = newWriter(nc, sc.writerStopped)
+	sc.w = newWriter(nc, s.o.ioTimeout, sc.writerStopped)
 	for i := range sc.shards {
 		sc.shards[i].calls = make(map[uint64]*serverCall)
 	}
@@ -61,9 +64,11 @@ func (sc *serverConn) serve() {
 	defer s.removeConn(sc)
 	peer := &runtime.Peer{Addr: sc.nc.RemoteAddr()}
 	if tc, ok := sc.nc.(*tls.Conn); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), s.o.dialTimeout)
-		err := tc.HandshakeContext(ctx)
-		cancel()
+		// A deadline rather than HandshakeContext, which would start a
+		// goroutine per handshake to watch the context.
+		tc.SetDeadline(time.Now().Add(s.o.dialTimeout))
+		err := tc.Handshake()
+		tc.SetDeadline(time.Time{})
 		if err != nil {
 			s.o.logger.Info("sessionrpc/tcp: TLS handshake failed", "remote", peer.Addr, "err", err)
 			sc.nc.Close()
@@ -82,8 +87,21 @@ func (sc *serverConn) serve() {
 		sc.w.run()
 		close(writerDone)
 	}()
-	err := sc.readLoop(newFrameReader(sc.nc, s.o.maxFrame))
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+	fr := newFrameReader(sc.nc, s.o.maxFrame, serverReadBuffer)
+	if s.o.idleTimeout > 0 || s.o.ioTimeout > 0 {
+		fr.t = newReadTimeouts(sc, sc.nc, s.o.idleTimeout, s.o.ioTimeout)
+	}
+	err := sc.readLoop(fr)
+	switch {
+	case err == errIdle:
+		s.o.logger.Debug("sessionrpc/tcp: closing idle connection", "remote", peer.Addr)
+		sc.goAway()
+		// Read on until the client closes its side, so that a request it
+		// sent meanwhile does not make our close a reset that could
+		// overtake the go-away frame.
+		sc.nc.SetReadDeadline(time.Now().Add(lingerPeriod))
+		fr.drain()
+	case err != nil && err != errDrained && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
 		s.o.logger.Warn("sessionrpc/tcp: closing connection", "remote", peer.Addr, "err", err)
 	}
 	sc.nc.Close()
@@ -93,6 +111,23 @@ func (sc *serverConn) serve() {
 	if sc.linger != nil {
 		sc.linger.Stop()
 	}
+}
+
+// goAway tells the client that the connection closes and that no call it
+// sent that has no answer yet was served, so that it sends them again on
+// another connection. The reader calls it when it stops reading with no call
+// in flight, so that the frame follows every answer: the writer sends it
+// last and then half-closes the connection.
+func (sc *serverConn) goAway() {
+	queue, err := sc.w.begin(nil, true)
+	if err != nil {
+		return
+	}
+	start := len(queue)
+	queue = beginFrame(queue, kindGoAway, 0)
+	endFrame(queue, start, maxFrameLimit)
+	sc.w.commit(queue, true)
+	sc.w.stopWhenDrained()
 }
 
 // writerStopped runs on the writer goroutine when it stops. After a graceful
@@ -109,10 +144,22 @@ func (sc *serverConn) writerStopped(err error) {
 	sc.nc.Close()
 }
 
-// readLoop reads frames until the connection fails or breaks the protocol;
-// the error says which.
+// readLoop reads frames until the connection fails, breaks the protocol or
+// runs out of time; the error says which. While the answers queued for the
+// client are over the writer's high-water mark it reads nothing: a client
+// that does not read its answers stops being read (and the frame timeout
+// closes it if it never reads again), so its requests wait in the network's
+// buffers, not in ours.
 func (sc *serverConn) readLoop(fr *frameReader) error {
 	for {
+		if sc.w.full.Load() {
+			if err := sc.w.waitRoom(); err != nil {
+				return err
+			}
+			if fr.t != nil {
+				fr.t.resumed()
+			}
+		}
 		f, err := fr.next()
 		if err != nil {
 			return err
@@ -176,6 +223,7 @@ func (sc *serverConn) handle(c *serverCall) {
 		sc.respond(c.id, resp)
 	}
 	c.cancel()
+	sc.lastCallEnd.Store(mono())
 	sc.inflight.Add(-1)
 	sc.release(c)
 }

@@ -20,9 +20,11 @@ var ErrTransportClosed = runtime.NewError(runtime.Unavailable, "tcp transport is
 // Transport is the client side: a [runtime.Transport] that sends each call to
 // the address its [Resolver] gives for the server id, over one multiplexed
 // connection per address, dialled on first use and again after it breaks.
-// A connection stays open until it breaks, its server closes it or the
-// Transport closes; idle ones are not reaped. A Transport is safe for
-// concurrent use; make one per process and share it.
+// A connection stays open until it breaks, its server closes it (a server
+// closes connections idle for long, see [WithIdleTimeout]; the calls that
+// raced the close are sent again on a new connection) or the Transport
+// closes. A Transport is safe for concurrent use; make one per process and
+// share it.
 type Transport struct {
 	res   Resolver
 	o     options
@@ -69,12 +71,24 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		}
 		return nil, runtime.Errorf(runtime.Unavailable, "resolve server %q: %v", serverID, err)
 	}
-	cc, err := t.peer(addr).conn(ctx)
-	if err != nil {
-		return nil, err
+	p := t.peer(addr)
+	for attempt := 1; ; attempt++ {
+		cc, err := p.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := cc.roundTrip(ctx, req)
+		if err != errGoAway || attempt == maxGoAwayRetries {
+			return resp, err
+		}
+		t.o.logger.Debug("sessionrpc/tcp: sending a call again: the server closed its connection as idle before serving it", "addr", addr, "route", req.Route)
 	}
-	return cc.roundTrip(ctx, req)
 }
+
+// maxGoAwayRetries bounds how many connections a call tries when each is
+// closed by its server as idle before the call gets through. One more is
+// normally enough: a fresh connection is not idle.
+const maxGoAwayRetries = 3
 
 // Close closes every connection and makes the calls in flight, and every call
 // after, fail with [ErrTransportClosed]. It returns once the transport's

@@ -1,10 +1,13 @@
 package tcp
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	goruntime "runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 const (
@@ -19,6 +22,9 @@ const (
 	// minBatch is the size under which the writer yields once before
 	// writing, to let more frames join the batch.
 	minBatch = 4 << 10
+	// parkRetain is the largest buffer a writer keeps while it has nothing
+	// to write, so that a connection gone quiet after a burst holds little.
+	parkRetain = 16 << 10
 )
 
 var (
@@ -41,6 +47,12 @@ var (
 type writer struct {
 	nc     net.Conn
 	onStop func(error) // called once by the goroutine when it stops
+	// timeout closes the connection when the peer accepts no byte of a
+	// write for that long (0: never); see [WithFrameTimeout].
+	timeout  time.Duration
+	deadline int64 // the write deadline set on nc, in mono time; goroutine only
+
+	full atomic.Bool // the queue is over highWater; see [writer.waitRoom]
 
 	mu     sync.Mutex
 	queue  []byte        // frames waiting to be written
@@ -54,8 +66,8 @@ type writer struct {
 	writes, frames uint64 // under mu, for tests
 }
 
-func newWriter(nc net.Conn, onStop func(error)) *writer {
-	return &writer{nc: nc, onStop: onStop, wake: make(chan struct{}, 1)}
+func newWriter(nc net.Conn, timeout time.Duration, onStop func(error)) *writer {
+	return &writer{nc: nc, onStop: onStop, timeout: timeout, wake: make(chan struct{}, 1)}
 }
 
 // begin locks w and returns the queue for the caller to append one frame to;
@@ -95,6 +107,9 @@ func (w *writer) commit(queue []byte, framed bool) {
 	if framed {
 		w.frames++
 	}
+	if len(queue) >= highWater {
+		w.full.Store(true)
+	}
 	if len(queue) > 0 {
 		w.signal()
 	}
@@ -107,6 +122,18 @@ func (w *writer) signal() {
 		w.parked = false
 		w.wake <- struct{}{} // never blocks: the goroutine took the last one
 	}
+}
+
+// waitRoom waits while the queue is over highWater, until the goroutine has
+// taken it or the writer stopped (its error). A server's reader calls it
+// before reading each frame when [writer.full] is set: a peer that does not
+// read its answers then finds its requests no longer read either.
+func (w *writer) waitRoom() error {
+	if _, err := w.begin(nil, false); err != nil {
+		return err
+	}
+	w.mu.Unlock()
+	return nil
 }
 
 // stop makes the writer stop with err: frames not yet written are dropped
@@ -124,6 +151,7 @@ func (w *writer) stopLocked(err error) {
 	}
 	w.err = err
 	w.queue = nil
+	w.full.Store(false)
 	if w.space != nil {
 		close(w.space)
 		w.space = nil
@@ -151,6 +179,12 @@ func (w *writer) run() {
 				w.stopLocked(errDrained)
 				break
 			}
+			if cap(w.queue) > parkRetain {
+				w.queue = nil
+			}
+			if cap(w.spare) > parkRetain {
+				w.spare = nil
+			}
 			w.parked = true
 			w.mu.Unlock()
 			<-w.wake
@@ -167,13 +201,14 @@ func (w *writer) run() {
 		yielded = false
 		out := w.queue
 		w.queue, w.spare = w.spare[:0], nil
+		w.full.Store(false)
 		if w.space != nil {
 			close(w.space)
 			w.space = nil
 		}
 		w.writes++
 		w.mu.Unlock()
-		_, err := w.nc.Write(out)
+		err := w.write(out)
 		w.mu.Lock()
 		if err != nil {
 			w.stopLocked(err)
@@ -188,9 +223,57 @@ func (w *writer) run() {
 	w.onStop(err)
 }
 
+// write writes out. With a timeout it gives up once the peer has accepted
+// no byte for between timeout/2 and timeout: a peer that reads slowly is
+// served, one that stopped reading is not waited for.
+//
+// A Write that hits its deadline says how many bytes it wrote, not when, so
+// each attempt gets at most timeout/2 and the writer gives up after a whole
+// attempt of timeout/2 that wrote nothing: the last byte went out at most an
+// attempt earlier. On plain connections the deadline is moved on lazily,
+// about once per timeout/4 under load rather than once per write. A TLS
+// connection cannot write again after a deadline passed (and may have
+// written part of a record), so there each write gets the whole timeout as
+// a deadline of its own, and missing it ends the connection.
+func (w *writer) write(out []byte) error {
+	if w.timeout <= 0 {
+		_, err := w.nc.Write(out)
+		return err
+	}
+	if _, ok := w.nc.(*tls.Conn); ok {
+		w.nc.SetWriteDeadline(time.Now().Add(w.timeout))
+		_, err := w.nc.Write(out)
+		return err
+	}
+	attempt := int64(w.timeout) / 2
+	progress := mono() // when an attempt last wrote bytes, or the write began
+	for {
+		if w.deadline < progress+attempt/2 {
+			w.deadline = progress + attempt
+			w.nc.SetWriteDeadline(at(w.deadline))
+		}
+		n, err := w.nc.Write(out)
+		if err == nil || !isTimeout(err) {
+			return err
+		}
+		out, w.deadline = out[n:], 0 // passed: set a new one
+		if now := mono(); n > 0 {
+			progress = now
+		} else if now-progress >= attempt {
+			return err
+		}
+	}
+}
+
 // stats returns how many writes and frames w has made, for tests.
 func (w *writer) stats() (writes, frames uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.writes, w.frames
+}
+
+// isTimeout reports whether err is a deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -69,7 +69,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestWriterCoalesces(t *testing.T) {
 	gc := &gateConn{gate: make(chan struct{})}
 	stopped := make(chan error, 1)
-	w := newWriter(gc, func(err error) { stopped <- err })
+	w := newWriter(gc, 0, func(err error) { stopped <- err })
 	go w.run()
 
 	want := queueFrame(t, w, 1)
@@ -102,7 +102,7 @@ func TestWriterCoalesces(t *testing.T) {
 // highWater, and give up when told to.
 func TestWriterBackpressure(t *testing.T) {
 	gc := &gateConn{gate: make(chan struct{})}
-	w := newWriter(gc, func(error) {})
+	w := newWriter(gc, 0, func(error) {})
 	go w.run()
 	queueFrame(t, w, 1)
 	waitFor(t, "the first write to start", func() bool { n, _ := gc.result(); return n == 1 })
