@@ -20,8 +20,9 @@ type serverCall struct {
 	id     uint64
 	ctx    context.Context
 	cancel context.CancelFunc
-	body   []byte // the request envelope
-	buf    []byte // a buffer of the call's own that body is copied into
+	body   []byte           // the request envelope
+	buf    []byte           // a buffer of the call's own that body is copied into
+	req    *runtime.Request // body parsed; its payload aliases body
 }
 
 type serverShard struct {
@@ -200,7 +201,22 @@ func (sc *serverConn) start(f frame) error {
 		c.body = c.buf
 	}
 	c.sc, c.id = sc, f.id
-	c.ctx, c.cancel = context.WithCancel(sc.base)
+	req, err := runtime.ParseRequest(c.body)
+	if err != nil {
+		// Well framed but not an envelope: answered, and the connection
+		// stays open.
+		sc.respond(f.id, runtime.ErrorResponse(err))
+		sc.release(c)
+		return nil
+	}
+	c.req = req
+	// One context per call, carrying the caller's deadline from the start;
+	// the Dispatcher then needs no timer of its own.
+	if req.Timeout > 0 {
+		c.ctx, c.cancel = context.WithTimeout(sc.base, req.Timeout)
+	} else {
+		c.ctx, c.cancel = context.WithCancel(sc.base)
+	}
 	sh := &sc.shards[f.id%callShards]
 	sh.mu.Lock()
 	if _, dup := sh.calls[f.id]; dup {
@@ -230,7 +246,7 @@ func (sc *serverConn) handle(c *serverCall) {
 
 // release returns c to the pool and the call's place in the server's count.
 func (sc *serverConn) release(c *serverCall) {
-	c.sc, c.ctx, c.cancel, c.body = nil, nil, nil, nil
+	c.sc, c.ctx, c.cancel, c.body, c.req = nil, nil, nil, nil, nil
 	if cap(c.buf) > retainMax {
 		c.buf = nil
 	}
@@ -239,10 +255,7 @@ func (sc *serverConn) release(c *serverCall) {
 }
 
 func (sc *serverConn) dispatch(c *serverCall) (resp *runtime.Response) {
-	req, err := runtime.ParseRequest(c.body)
-	if err != nil {
-		return runtime.ErrorResponse(err)
-	}
+	req := c.req
 	defer func() {
 		if p := recover(); p != nil {
 			sc.s.o.logger.Error("sessionrpc/tcp: dispatcher panicked", "route", req.Route, "panic", p)
