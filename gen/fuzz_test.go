@@ -111,7 +111,13 @@ func FuzzDirectives(f *testing.F) {
 			}
 			rest, isDirective := strings.CutPrefix(c.Text, "//rpcgen:")
 			fields := strings.Fields(rest)
+			spaced := isDirective && rest != "" && (rest[0] == ' ' || rest[0] == '\t')
 			switch {
+			case spaced:
+				// "//rpcgen: verb" is a misspelling, reported, never obeyed.
+				if len(got) != 0 || reported != 1 {
+					t.Fatalf("%q: %d directives, %d errors; want one error", c.Text, len(got), reported)
+				}
 			case isDirective && len(fields) > 0:
 				if len(got) != 1 || reported != 0 {
 					t.Fatalf("%q: %d directives, %d errors; want one directive", c.Text, len(got), reported)
