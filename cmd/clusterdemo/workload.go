@@ -85,8 +85,10 @@ func (o op) weight() int {
 const ghostServer = "connector-404"
 
 // unreachableWithin is how soon a call to a server no one serves must fail.
-// Transports fail it at once; this leaves room for a loaded machine.
-const unreachableWithin = time.Second
+// Transports fail it at once (milliseconds); half the call timeout still
+// tells that from waiting for the deadline, and leaves room for a starved
+// machine that stalls the whole process for a second or two.
+const unreachableWithin = callTimeout / 2
 
 // unknownSIDBase is above any id a store hands out in a demo run, so that
 // ids from it name no session of any worker.
