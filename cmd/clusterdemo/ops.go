@@ -81,21 +81,28 @@ func (w *worker) doGetByUID() {
 	}
 }
 
+// missing calls o on a session that is not there — an unknown sid when
+// unknown is true or no session has been kicked yet, else one of this
+// worker's kicked sessions — and checks it fails with ErrSessionNotFound.
+func (w *worker) missing(o op, unknown bool, f func(ctx context.Context, fid string, sid session.ID) error) {
+	fid, sid, what := w.frontends[w.rng.IntN(len(w.frontends))], w.unknownSID(), "unknown"
+	if s := w.pickDead(); !unknown && s != nil {
+		fid, sid, what = w.fid(s), s.sid, "kicked"
+	}
+	_, err := w.call(o, func(ctx context.Context) error { return f(ctx, fid, sid) })
+	w.expect(o, err, sessionremote.ErrSessionNotFound, "%s sid %d on %s", what, sid, fid)
+}
+
 func (w *worker) doBind() {
 	v := w.variant()
 	switch {
 	case v < 3:
 		w.unreachable(opBind, func(ctx context.Context, fid string) error { return w.svc.Bind(ctx, fid, 1, "u") })
 		return
-	case v < 6:
-		fid, sid := w.frontends[w.rng.IntN(len(w.frontends))], w.unknownSID()
-		_, err := w.call(opBind, func(ctx context.Context) error { return w.svc.Bind(ctx, fid, sid, w.pickUID()) })
-		w.expect(opBind, err, sessionremote.ErrSessionNotFound, "unknown sid %d on %s", sid, fid)
-		return
-	case v < 11 && w.pickDead() != nil:
-		s := w.pickDead()
-		_, err := w.call(opBind, func(ctx context.Context) error { return w.svc.Bind(ctx, w.fid(s), s.sid, w.pickUID()) })
-		w.expect(opBind, err, sessionremote.ErrSessionNotFound, "kicked sid %d on %s", s.sid, w.fid(s))
+	case v < 11:
+		w.missing(opBind, v < 6, func(ctx context.Context, fid string, sid session.ID) error {
+			return w.svc.Bind(ctx, fid, sid, w.pickUID())
+		})
 		return
 	}
 	s := w.pickLive()
@@ -139,15 +146,10 @@ func (w *worker) doUnbind() {
 	case v < 3:
 		w.unreachable(opUnbind, func(ctx context.Context, fid string) error { return w.svc.Unbind(ctx, fid, 1, "u") })
 		return
-	case v < 6:
-		fid, sid := w.frontends[w.rng.IntN(len(w.frontends))], w.unknownSID()
-		_, err := w.call(opUnbind, func(ctx context.Context) error { return w.svc.Unbind(ctx, fid, sid, w.pickUID()) })
-		w.expect(opUnbind, err, sessionremote.ErrSessionNotFound, "unknown sid %d on %s", sid, fid)
-		return
-	case v < 11 && w.pickDead() != nil:
-		s := w.pickDead()
-		_, err := w.call(opUnbind, func(ctx context.Context) error { return w.svc.Unbind(ctx, w.fid(s), s.sid, w.pickUID()) })
-		w.expect(opUnbind, err, sessionremote.ErrSessionNotFound, "kicked sid %d on %s", s.sid, w.fid(s))
+	case v < 11:
+		w.missing(opUnbind, v < 6, func(ctx context.Context, fid string, sid session.ID) error {
+			return w.svc.Unbind(ctx, fid, sid, w.pickUID())
+		})
 		return
 	}
 	s := w.pickLive()
@@ -244,16 +246,10 @@ func (w *worker) doPushAll() {
 		w.unreachable(opPushAll, func(ctx context.Context, fid string) error {
 			return w.svc.PushAll(ctx, fid, 1, map[string]any{"k": 1})
 		})
-	case v < 6:
-		fid, sid := w.frontends[w.rng.IntN(len(w.frontends))], w.unknownSID()
-		_, err := w.call(opPushAll, func(ctx context.Context) error { return w.svc.PushAll(ctx, fid, sid, map[string]any{"k": 1}) })
-		w.expect(opPushAll, err, sessionremote.ErrSessionNotFound, "to unknown sid %d on %s", sid, fid)
-	case v < 11 && w.pickDead() != nil:
-		s := w.pickDead()
-		_, err := w.call(opPushAll, func(ctx context.Context) error {
-			return w.svc.PushAll(ctx, w.fid(s), s.sid, map[string]any{"k": 1})
+	case v < 11:
+		w.missing(opPushAll, v < 6, func(ctx context.Context, fid string, sid session.ID) error {
+			return w.svc.PushAll(ctx, fid, sid, map[string]any{"k": 1})
 		})
-		w.expect(opPushAll, err, sessionremote.ErrSessionNotFound, "to kicked sid %d on %s", s.sid, w.fid(s))
 	case v < 55:
 		// A map of zero to three keys, merged in: keys it does not name stay.
 		s := w.pickLive()
