@@ -140,7 +140,7 @@ func TestServerKilledMidLoad(t *testing.T) {
 	if err != nil {
 		close(stop)
 		wg.Wait()
-		t.Skipf("cannot listen on %s again: %v", addr, err)
+		t.Fatalf("cannot listen on %s again: %v", addr, err)
 	}
 	srv, served = serveFault(svc, ln)
 	restartedAt := time.Now()

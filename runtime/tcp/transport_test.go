@@ -239,9 +239,9 @@ func TestBackoff(t *testing.T) {
 	begin := time.Now()
 	wantCode(t, echo(ctx, c, "x"), rt.Unavailable)
 
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(t, addr)
 	if err != nil {
-		t.Skipf("cannot rebind %s: %v", addr, err)
+		t.Fatalf("cannot rebind %s: %v", addr, err)
 	}
 	f := serveOn(t, ln, nil)
 	err = echo(ctx, c, "x")
@@ -296,9 +296,9 @@ func TestServerBackOnSameAddress(t *testing.T) {
 	wantCode(t, echo(ctx, f.client, "down"), rt.Unavailable)
 	wantCode(t, echo(ctx, f.client, "down"), rt.Unavailable)
 
-	ln, err := net.Listen("tcp", f.addr)
+	ln, err := listen(t, f.addr)
 	if err != nil {
-		t.Skipf("cannot rebind %s: %v", f.addr, err)
+		t.Fatalf("cannot rebind %s: %v", f.addr, err)
 	}
 	serveOn(t, ln, nil)
 	waitUntil(t, "the transport to reach the restarted server", func() bool {
