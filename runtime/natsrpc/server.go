@@ -381,8 +381,12 @@ func (s *Server) Close() {
 	s.workers.Close()
 	var gone *runtime.Response
 	for _, c := range calls {
+		// Claim the answer before cancelling: a handler that returns at
+		// once on cancellation must not answer Canceled for a server that
+		// is gone.
+		claimed := c.answered.CompareAndSwap(false, true)
 		c.cancel()
-		if c.answered.CompareAndSwap(false, true) {
+		if claimed {
 			if gone == nil {
 				gone = &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q stopped", s.id)}
 			}
