@@ -479,3 +479,27 @@ func settledGoroutines() int {
 	}
 	return n
 }
+
+// A ResolverFunc is a Resolver: its address is dialled, and its error
+// becomes Unavailable naming the server.
+func TestResolverFunc(t *testing.T) {
+	f := start(t, nil, nil)
+	r := tcp.ResolverFunc(func(_ context.Context, id string) (string, error) {
+		if id == "s" {
+			return f.addr, nil
+		}
+		return "", errors.New("no such server in the registry")
+	})
+	tr := tcp.NewTransport(r)
+	defer tr.Close()
+	c := rt.NewClient(tr)
+	ctx := ctxFor(t, 5*time.Second)
+	if err := echo(ctx, c, "x"); err != nil {
+		t.Fatalf("call through a ResolverFunc: %v", err)
+	}
+	err := c.Invoke(ctx, "elsewhere", routeEcho, &echoArgs{A0: "x"}, &echoResult{})
+	wantCode(t, err, rt.Unavailable)
+	if !strings.Contains(err.Error(), "elsewhere") || !strings.Contains(err.Error(), "no such server in the registry") {
+		t.Errorf("error does not say which server or why: %v", err)
+	}
+}

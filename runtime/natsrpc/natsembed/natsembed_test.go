@@ -2,6 +2,8 @@ package natsembed_test
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +141,27 @@ func TestAuthOptions(t *testing.T) {
 		}
 		s.Shutdown()
 	}
+}
+
+// WithHost and WithPort decide where clients connect.
+func TestWithHostAndPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // free again for the server
+	s, err := natsembed.Start(natsembed.WithHost("127.0.0.1"), natsembed.WithPort(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	if want := fmt.Sprintf("nats://127.0.0.1:%d", port); s.URL() != want {
+		t.Fatalf("URL() = %q, want %q", s.URL(), want)
+	}
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatalf("connect to %s: %v", s.URL(), err)
+	}
+	nc.Close()
 }
