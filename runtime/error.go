@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error is an error with a status [Code]. It is what every call returns on
@@ -98,16 +99,9 @@ func messageOf(err error, e *Error) string {
 	if err == error(e) {
 		return e.msg
 	}
-	full := err.Error()
-	prefix := e.Error()
 	// fmt.Errorf("%w: detail", e) renders e.Error() inside; put the bare
 	// message back in its place.
-	for i := 0; i+len(prefix) <= len(full); i++ {
-		if full[i:i+len(prefix)] == prefix {
-			return full[:i] + e.msg + full[i+len(prefix):]
-		}
-	}
-	return full
+	return strings.Replace(err.Error(), e.Error(), e.msg, 1)
 }
 
 // errorFromStatus rebuilds the error a server sent.

@@ -3,7 +3,9 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,8 +17,8 @@ import (
 type Server struct {
 	opts   options
 	ic     Interceptor
-	mu     sync.RWMutex
-	routes map[string]*route
+	mu     sync.Mutex                        // serialises registration
+	routes atomic.Pointer[map[string]*route] // copied on write: read without a lock per call
 
 	closing  atomic.Bool
 	inflight atomic.Int64
@@ -36,7 +38,6 @@ func NewServer(opts ...Option) *Server {
 	return &Server{
 		opts:    o,
 		ic:      chain(o.interceptors),
-		routes:  make(map[string]*route),
 		drained: make(chan struct{}, 1),
 	}
 }
@@ -47,26 +48,29 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) RegisterService(desc *ServiceDesc, impl any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	routes := make(map[string]*route)
+	if old := s.routes.Load(); old != nil {
+		maps.Copy(routes, *old)
+	}
 	for _, m := range desc.Methods {
-		if _, dup := s.routes[m.Route]; dup {
+		if _, dup := routes[m.Route]; dup {
 			panic(fmt.Sprintf("sessionrpc: route %q registered twice", m.Route))
 		}
 		h := m.Handler
-		s.routes[m.Route] = &route{desc: m, impl: impl, call: func(ctx context.Context, args, result any) error {
+		routes[m.Route] = &route{desc: m, impl: impl, call: func(ctx context.Context, args, result any) error {
 			return h(ctx, impl, args, result)
 		}}
 	}
+	s.routes.Store(&routes)
 }
 
-// Routes returns the registered routes, for diagnostics.
+// Routes returns the registered routes, sorted, for diagnostics.
 func (s *Server) Routes() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]string, 0, len(s.routes))
-	for r := range s.routes {
-		out = append(out, r)
+	routes := s.routes.Load()
+	if routes == nil {
+		return nil
 	}
-	return out
+	return slices.Sorted(maps.Keys(*routes))
 }
 
 // Dispatch runs one call: it decodes the arguments, runs the interceptors and
@@ -78,9 +82,10 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 		return ErrorResponse(errShuttingDown)
 	}
 	defer s.leave()
-	s.mu.RLock()
-	rt := s.routes[req.Route]
-	s.mu.RUnlock()
+	var rt *route
+	if routes := s.routes.Load(); routes != nil {
+		rt = (*routes)[req.Route]
+	}
 	if rt == nil {
 		return ErrorResponse(Errorf(Unimplemented, "unknown route %q", req.Route))
 	}
