@@ -12,10 +12,12 @@ import (
 // result or the error. Generated clients take one. A Client is safe for
 // concurrent use.
 type Client struct {
-	t    Transport
-	opts options
-	ic   Interceptor
-	reqs sync.Pool // of *Request
+	t     Transport
+	opts  options
+	ic    Interceptor
+	reqs  sync.Pool   // of *Request
+	bufs  sync.Pool   // of *[]byte, for payloads when the codec is an AppendCodec
+	codec AppendCodec // the codec, when it is one
 }
 
 // NewClient returns a client that sends its calls through t. Options:
@@ -24,6 +26,8 @@ func NewClient(t Transport, opts ...Option) *Client {
 	o := newOptions(opts)
 	c := &Client{t: t, opts: o, ic: chain(o.interceptors)}
 	c.reqs.New = func() any { return new(Request) }
+	c.bufs.New = func() any { return new([]byte) }
+	c.codec, _ = o.codec.(AppendCodec)
 	return c
 }
 
@@ -50,15 +54,24 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 			return errDeadline
 		}
 	}
-	payload, err := c.opts.codec.Marshal(args)
+	// Transports keep neither the request nor its payload once RoundTrip
+	// returns, so both are reused.
+	var buf *[]byte
+	var payload []byte
+	var err error
+	if c.codec != nil {
+		buf = c.bufs.Get().(*[]byte)
+		payload, err = c.codec.MarshalAppend((*buf)[:0], args)
+		defer c.putBuf(buf, payload)
+	} else {
+		payload, err = c.opts.codec.Marshal(args)
+	}
 	if err != nil {
 		return Errorf(InvalidArgument, "%s: encode arguments: %v", route, err)
 	}
 	if len(payload) > c.opts.maxPayload {
 		return Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", route, len(payload), c.opts.maxPayload)
 	}
-	// Transports do not keep the request once RoundTrip returns, so it is
-	// reused.
 	req := c.reqs.Get().(*Request)
 	*req = Request{Route: route, Timeout: timeout, Metadata: outgoingMetadata(ctx), Payload: payload}
 	resp, err := c.t.RoundTrip(ctx, serverID, req)
@@ -77,6 +90,19 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 	}
 	return nil
 }
+
+// putBuf keeps the buffer payload was encoded into for the next call, unless
+// it grew too large to keep.
+func (c *Client) putBuf(buf *[]byte, payload []byte) {
+	if cap(payload) <= maxRetainedBuffer {
+		*buf = payload[:0]
+		c.bufs.Put(buf)
+	}
+}
+
+// maxRetainedBuffer is the largest buffer kept for reuse: a rare large call
+// should not keep its memory alive for all the small ones.
+const maxRetainedBuffer = 64 << 10
 
 // asError makes sure err is an [*Error] (or wraps one), so that callers can
 // always use [CodeOf] and errors.As.

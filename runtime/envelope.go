@@ -38,12 +38,12 @@ func (r *Response) Err() error {
 // [Server.Dispatch] sends it: the code and identity of the first [*Error] in
 // its chain (Unknown for plain errors) and its message. Transports use it
 // for the errors they answer themselves.
-func ErrorResponse(err error) *Response {
+func ErrorResponse(err error) Response {
 	c, key, msg := statusOf(err)
 	if c == OK {
 		c = Unknown
 	}
-	return &Response{Code: c, Key: key, Message: msg}
+	return Response{Code: c, Key: key, Message: msg}
 }
 
 // Wire format, shared by the network transports. Every field is
@@ -85,12 +85,12 @@ func AppendRequest(buf []byte, r *Request) []byte {
 
 // ParseRequest decodes a request from its wire form. The result's Payload
 // aliases data.
-func ParseRequest(data []byte) (*Request, error) {
+func ParseRequest(data []byte) (Request, error) {
 	d := decoder{data: data}
 	if v := d.byte(); v != envelopeVersion && d.err == nil {
-		return nil, fmt.Errorf("%w: unknown version %d", ErrMalformed, v)
+		return Request{}, fmt.Errorf("%w: unknown version %d", ErrMalformed, v)
 	}
-	r := &Request{Route: d.string(maxRouteLen)}
+	r := Request{Route: d.string(maxRouteLen)}
 	t := d.uvarint()
 	if t > uint64(1<<62) {
 		d.fail("timeout out of range")
@@ -108,7 +108,7 @@ func ParseRequest(data []byte) (*Request, error) {
 		}
 	}
 	if d.err != nil {
-		return nil, d.err
+		return Request{}, d.err
 	}
 	r.Payload = d.data
 	return r, nil
@@ -125,20 +125,20 @@ func AppendResponse(buf []byte, r *Response) []byte {
 
 // ParseResponse decodes a response from its wire form. The result's Payload
 // aliases data.
-func ParseResponse(data []byte) (*Response, error) {
+func ParseResponse(data []byte) (Response, error) {
 	d := decoder{data: data}
 	if v := d.byte(); v != envelopeVersion && d.err == nil {
-		return nil, fmt.Errorf("%w: unknown version %d", ErrMalformed, v)
+		return Response{}, fmt.Errorf("%w: unknown version %d", ErrMalformed, v)
 	}
 	c := d.uvarint()
 	if c > 1<<16 {
 		d.fail("code out of range")
 	}
-	r := &Response{Code: Code(c)}
+	r := Response{Code: Code(c)}
 	r.Key = d.string(maxMessageLen)
 	r.Message = d.string(maxMessageLen)
 	if d.err != nil {
-		return nil, d.err
+		return Response{}, d.err
 	}
 	r.Payload = d.data
 	return r, nil

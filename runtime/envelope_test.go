@@ -19,7 +19,7 @@ func TestRequestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseRequest: %v", err)
 		}
-		if diff := cmp.Diff(r, got, cmp.Comparer(bytes.Equal)); diff != "" {
+		if diff := cmp.Diff(*r, got, cmp.Comparer(bytes.Equal)); diff != "" {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	}
@@ -34,7 +34,7 @@ func TestResponseRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseResponse: %v", err)
 		}
-		if diff := cmp.Diff(r, got, cmp.Comparer(bytes.Equal)); diff != "" {
+		if diff := cmp.Diff(*r, got, cmp.Comparer(bytes.Equal)); diff != "" {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	}

@@ -22,7 +22,7 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			return
 		}
-		again, err := ParseRequest(AppendRequest(nil, r))
+		again, err := ParseRequest(AppendRequest(nil, &r))
 		if err != nil {
 			t.Fatalf("re-encoded request does not parse: %v", err)
 		}
@@ -50,7 +50,7 @@ func FuzzParseResponse(f *testing.F) {
 			}
 			return
 		}
-		again, err := ParseResponse(AppendResponse(nil, r))
+		again, err := ParseResponse(AppendResponse(nil, &r))
 		if err != nil {
 			t.Fatalf("re-encoded response does not parse: %v", err)
 		}

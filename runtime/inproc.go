@@ -31,7 +31,7 @@ type inprocServer struct {
 func NewInProc(opts ...Option) *InProc {
 	o := newOptions(opts)
 	n := &InProc{maxPayload: o.maxPayload, servers: make(map[string]*inprocServer)}
-	n.calls.New = func() any { return &inprocCall{done: make(chan *Response, 1)} }
+	n.calls.New = func() any { return &inprocCall{done: make(chan Response, 1)} }
 	return n
 }
 
@@ -94,20 +94,20 @@ func (n *InProc) remove(serverID string) *inprocServer {
 
 // RoundTrip implements [Transport]. The handler runs on its own goroutine so
 // that the caller returns by its deadline even when the handler does not.
-func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (*Response, error) {
+func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (Response, error) {
 	if len(req.Payload) > n.maxPayload {
-		return nil, Errorf(ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), n.maxPayload)
+		return Response{}, Errorf(ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), n.maxPayload)
 	}
 	n.mu.RLock()
 	s := n.servers[serverID]
 	n.mu.RUnlock()
 	if s == nil {
-		return nil, Errorf(Unavailable, "unknown server %q", serverID)
+		return Response{}, Errorf(Unavailable, "unknown server %q", serverID)
 	}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return nil, Errorf(Unavailable, "server %q stopped", serverID)
+		return Response{}, Errorf(Unavailable, "server %q stopped", serverID)
 	}
 	s.inflight.Add(1)
 	s.mu.RUnlock()
@@ -125,10 +125,12 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	defer cancel()
 
 	// The callee gets its own copy of everything the caller could still
-	// touch; the payload is the codec's fresh output and is not reused.
+	// touch: the caller reuses the payload's buffer once it returns, which
+	// may be before the handler is done with it.
 	c := n.calls.Get().(*inprocCall)
 	c.s, c.ctx = s, hctx
-	c.req = Request{Route: req.Route, Metadata: req.Metadata.clone(), Payload: req.Payload}
+	c.buf = append(c.buf[:0], req.Payload...)
+	c.req = Request{Route: req.Route, Metadata: req.Metadata.clone(), Payload: c.buf}
 	s.workers.Go(c)
 	select {
 	case resp := <-c.done:
@@ -137,7 +139,7 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 		case <-s.killed:
 			// Killed as the answer came: like a process that died
 			// before its reply left, the answer is lost.
-			return nil, Errorf(Unavailable, "server %q stopped", serverID)
+			return Response{}, Errorf(Unavailable, "server %q stopped", serverID)
 		default:
 			return resp, nil
 		}
@@ -148,10 +150,10 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 			n.release(c)
 			return resp, nil
 		default:
-			return nil, ContextError(ctx.Err())
+			return Response{}, ContextError(ctx.Err())
 		}
 	case <-s.killed:
-		return nil, Errorf(Unavailable, "server %q stopped", serverID)
+		return Response{}, Errorf(Unavailable, "server %q stopped", serverID)
 	}
 }
 
@@ -161,7 +163,8 @@ type inprocCall struct {
 	s    *inprocServer
 	ctx  context.Context
 	req  Request
-	done chan *Response
+	buf  []byte // holds req.Payload; kept for the next call
+	done chan Response
 }
 
 func (c *inprocCall) run() {
@@ -172,5 +175,8 @@ func (c *inprocCall) run() {
 
 func (n *InProc) release(c *inprocCall) {
 	c.s, c.ctx, c.req = nil, nil, Request{}
+	if cap(c.buf) > maxRetainedBuffer {
+		c.buf = nil
+	}
 	n.calls.Put(c)
 }

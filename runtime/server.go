@@ -77,7 +77,7 @@ func (s *Server) Routes() []string {
 // the handler under the caller's deadline, and encodes the result. A
 // panicking handler yields Internal and the server keeps serving; an unknown
 // route yields Unimplemented.
-func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
+func (s *Server) Dispatch(ctx context.Context, req *Request) Response {
 	if !s.enter() {
 		return ErrorResponse(errShuttingDown)
 	}
@@ -112,7 +112,7 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 		return ErrorResponse(err)
 	}
 	if result == nil {
-		return &emptyOK
+		return Response{}
 	}
 	payload, err := s.opts.codec.Marshal(result)
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) *Response {
 	if len(payload) > s.opts.maxPayload {
 		return ErrorResponse(Errorf(ResourceExhausted, "%s: result of %d bytes exceeds the limit of %d", req.Route, len(payload), s.opts.maxPayload))
 	}
-	return &Response{Payload: payload}
+	return Response{Payload: payload}
 }
 
 // hasDeadlineWithin reports whether ctx already ends within d, as when the
@@ -148,10 +148,6 @@ func (s *Server) run(ctx context.Context, rt *route, name string, args, result a
 }
 
 var errShuttingDown = NewError(Unavailable, "server is shutting down")
-
-// emptyOK is the answer of every successful error-only call; transports only
-// read responses, so one value serves them all.
-var emptyOK = Response{}
 
 func (s *Server) enter() bool {
 	s.inflight.Add(1)

@@ -9,17 +9,18 @@ import "context"
 // when no response arrived: Unavailable for an unknown, unreachable or stopped
 // server (at once, never a hang), DeadlineExceeded or Canceled when ctx ended
 // first, ResourceExhausted when req is too large to send. It must return by
-// the time ctx is done, and must not keep req after it returns.
+// the time ctx is done, and must not keep req or its payload after it
+// returns: callers reuse them. The response's payload is the caller's.
 type Transport interface {
-	RoundTrip(ctx context.Context, serverID string, req *Request) (*Response, error)
+	RoundTrip(ctx context.Context, serverID string, req *Request) (Response, error)
 }
 
 // Dispatcher runs calls that arrive at a server. [*Server] is the Dispatcher
-// that transports normally serve. Dispatch must return a response for every
-// request; ctx is cancelled when the caller gives up. The response is
-// read-only: a transport encodes it and must not change it.
+// that transports normally serve. ctx is cancelled when the caller gives up.
+// The response's payload is read-only: a transport encodes it and must not
+// change it.
 type Dispatcher interface {
-	Dispatch(ctx context.Context, req *Request) *Response
+	Dispatch(ctx context.Context, req *Request) Response
 }
 
 // Invoker makes a typed call to a route on a server. Generated clients call

@@ -110,8 +110,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 
 type echoDispatcher struct{}
 
-func (echoDispatcher) Dispatch(ctx context.Context, req *runtime.Request) *runtime.Response {
-	return &runtime.Response{Payload: req.Payload}
+func (echoDispatcher) Dispatch(ctx context.Context, req *runtime.Request) runtime.Response {
+	return runtime.Response{Payload: req.Payload}
 }
 
 // parallel runs b.N calls from n goroutines.

@@ -52,6 +52,7 @@ type serverCall struct {
 	answered atomic.Bool
 	addr     replyAddr
 	peer     runtime.Peer
+	req      runtime.Request // the envelope, once parsed
 }
 
 // replyAddr is a caller's address as NATS knows it: the subject its answer
@@ -192,7 +193,7 @@ func (s *Server) onMsg(m *nats.Msg) {
 	// The envelope is parsed on arrival so that the call's one context
 	// carries the caller's deadline from the start.
 	req, perr := runtime.ParseRequest(m.Data)
-	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply)}
+	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply), req: req}
 	if perr == nil && req.Timeout > 0 {
 		c.ctx, c.cancel = context.WithTimeout(context.Background(), req.Timeout)
 	} else {
@@ -201,7 +202,7 @@ func (s *Server) onMsg(m *nats.Msg) {
 	s.calls[m.Reply] = c
 	s.inflight.Add(1)
 	s.mu.Unlock()
-	s.workers.Go(job{c, req, perr})
+	s.workers.Go(job{c, perr})
 }
 
 // maxIdleWorkers bounds the workers kept waiting for calls after a burst.
@@ -210,8 +211,7 @@ const maxIdleWorkers = 256
 // A job is a call for a worker to run.
 type job struct {
 	c    *serverCall
-	req  *runtime.Request // nil when the envelope did not parse
-	perr error            // why it did not
+	perr error // why the envelope did not parse, if it did not
 }
 
 func (s *Server) control(kind string, m *nats.Msg) {
@@ -251,7 +251,8 @@ func (s *Server) control(kind string, m *nats.Msg) {
 func (s *Server) run(j job) {
 	c := j.c
 	defer s.inflight.Done()
-	s.answer(c, s.dispatch(c, j.req, j.perr))
+	resp := s.dispatch(c, j.perr)
+	s.answer(c, &resp)
 	// Forget the call only once its answer is out: a probe that finds it
 	// unknown is then answered after the call, and the caller, reading
 	// answers in order, never takes a finished call for a lost one.
@@ -261,10 +262,11 @@ func (s *Server) run(j job) {
 	c.cancel()
 }
 
-func (s *Server) dispatch(c *serverCall, req *runtime.Request, perr error) (resp *runtime.Response) {
+func (s *Server) dispatch(c *serverCall, perr error) (resp runtime.Response) {
 	if perr != nil {
 		return runtime.ErrorResponse(perr)
 	}
+	req := &c.req
 	ctx := c.ctx // carries the caller's deadline
 	if s.slots != nil {
 		select {
@@ -284,17 +286,13 @@ func (s *Server) dispatch(c *serverCall, req *runtime.Request, perr error) (resp
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("natsrpc: dispatcher panicked", "server", s.id, "route", req.Route, "panic", p, "stack", string(debug.Stack()))
-			resp = &runtime.Response{Code: runtime.Internal, Message: fmt.Sprintf("%s: dispatcher panicked: %v", req.Route, p)}
+			resp = runtime.Response{Code: runtime.Internal, Message: fmt.Sprintf("%s: dispatcher panicked: %v", req.Route, p)}
 		}
 	}()
-	resp = s.d.Dispatch(runtime.ContextWithPeer(ctx, &c.peer), req)
-	if resp == nil {
-		resp = &runtime.Response{Code: runtime.Internal, Message: req.Route + ": dispatcher returned no response"}
-	}
-	return resp
+	return s.d.Dispatch(runtime.ContextWithPeer(ctx, &c.peer), req)
 }
 
-func ctxResponse(err error) *runtime.Response {
+func ctxResponse(err error) runtime.Response {
 	return runtime.ErrorResponse(runtime.ContextError(err))
 }
 

@@ -107,20 +107,20 @@ func NewTransport(nc *nats.Conn, opts ...Option) *Transport {
 // RoundTrip implements [runtime.Transport]: it publishes req to serverID's
 // subject and waits for the answer, ctx's end, or news that the server is
 // gone. It starts no goroutine.
-func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime.Request) (*runtime.Response, error) {
+func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime.Request) (runtime.Response, error) {
 	if t.prefixErr != nil {
-		return nil, t.prefixErr
+		return runtime.Response{}, t.prefixErr
 	}
 	if len(req.Payload) > t.maxPayload {
-		return nil, runtime.Errorf(runtime.ResourceExhausted,
+		return runtime.Response{}, runtime.Errorf(runtime.ResourceExhausted,
 			"natsrpc: payload of %d bytes exceeds the limit of %d", len(req.Payload), t.maxPayload)
 	}
 	subject, err := callSubject(t.prefix, serverID)
 	if err != nil {
-		return nil, err
+		return runtime.Response{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, runtime.ContextError(err)
+		return runtime.Response{}, runtime.ContextError(err)
 	}
 
 	c := callPool.Get().(*call)
@@ -130,7 +130,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 	c.subject, c.serverID = subject, serverID
 	if err := t.register(id, c); err != nil {
 		release(c)
-		return nil, err
+		return runtime.Response{}, err
 	}
 
 	bp := bufPool.Get().(*[]byte)
@@ -143,7 +143,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 			<-c.done // lost with the connection meanwhile; the publish error says more
 		}
 		release(c)
-		return nil, t.publishError(err, serverID, size)
+		return runtime.Response{}, t.publishError(err, serverID, size)
 	}
 
 	select {
@@ -168,7 +168,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 			t.log.Debug("natsrpc: cancel not sent", "server", serverID, "err", perr)
 		}
 	}
-	return nil, runtime.ContextError(err)
+	return runtime.Response{}, runtime.ContextError(err)
 }
 
 // register lists c under id, starting the answer subscription if need be.
@@ -415,16 +415,16 @@ func (t *Transport) publishError(err error, serverID string, size int) error {
 	return runtime.Errorf(runtime.Unavailable, "natsrpc: send to %q: %v", serverID, err)
 }
 
-func answerOf(serverID string, a answer) (*runtime.Response, error) {
+func answerOf(serverID string, a answer) (runtime.Response, error) {
 	if a.err != nil {
-		return nil, a.err
+		return runtime.Response{}, a.err
 	}
 	if isNoResponders(a.msg) {
-		return nil, runtime.Errorf(runtime.Unavailable, "natsrpc: no server %q (no responders)", serverID)
+		return runtime.Response{}, runtime.Errorf(runtime.Unavailable, "natsrpc: no server %q (no responders)", serverID)
 	}
 	resp, err := runtime.ParseResponse(a.msg.Data)
 	if err != nil {
-		return nil, runtime.Errorf(runtime.Internal, "natsrpc: malformed answer from %q: %v", serverID, err)
+		return runtime.Response{}, runtime.Errorf(runtime.Internal, "natsrpc: malformed answer from %q: %v", serverID, err)
 	}
 	return resp, nil
 }

@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
@@ -69,14 +70,16 @@ func BenchmarkNoNetwork(b *testing.B) {
 
 type direct struct{ s *rt.Server }
 
-func (d direct) RoundTrip(ctx context.Context, _ string, req *rt.Request) (*rt.Response, error) {
+func (d direct) RoundTrip(ctx context.Context, _ string, req *rt.Request) (rt.Response, error) {
 	var buf [256]byte
 	r, err := rt.ParseRequest(rt.AppendRequest(buf[:0], req))
 	if err != nil {
-		return nil, err
+		return rt.Response{}, err
 	}
-	resp := d.s.Dispatch(ctx, r)
-	return rt.ParseResponse(rt.AppendResponse(buf[:0], resp))
+	resp := d.s.Dispatch(ctx, &r)
+	resp, err = rt.ParseResponse(rt.AppendResponse(buf[:0], &resp))
+	resp.Payload = bytes.Clone(resp.Payload) // the caller's, not the buffer's
+	return resp, err
 }
 
 // BenchmarkRawPingPong is the floor for BenchmarkSerial: a blocking

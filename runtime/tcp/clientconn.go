@@ -21,7 +21,7 @@ const callShards = 16
 // after that only the caller touches it. Calls are pooled.
 type call struct {
 	done chan struct{} // capacity 1
-	resp *runtime.Response
+	resp runtime.Response
 	err  error
 }
 
@@ -60,7 +60,7 @@ func newClientConn(p *peer, nc net.Conn) *clientConn {
 
 // roundTrip sends req and waits for its answer, the connection's death or
 // the end of ctx, whichever comes first.
-func (cc *clientConn) roundTrip(ctx context.Context, req *runtime.Request) (*runtime.Response, error) {
+func (cc *clientConn) roundTrip(ctx context.Context, req *runtime.Request) (runtime.Response, error) {
 	t := cc.p.t
 	c := t.calls.Get().(*call)
 	id := cc.nextID.Add(1)
@@ -70,7 +70,7 @@ func (cc *clientConn) roundTrip(ctx context.Context, req *runtime.Request) (*run
 		err := sh.err
 		sh.mu.Unlock()
 		t.calls.Put(c)
-		return nil, err
+		return runtime.Response{}, err
 	}
 	sh.calls[id] = c
 	sh.mu.Unlock()
@@ -97,28 +97,28 @@ func (cc *clientConn) roundTrip(ctx context.Context, req *runtime.Request) (*run
 		if cc.take(id) != nil {
 			cc.cancel(id)
 			t.calls.Put(c)
-			return nil, runtime.ContextError(ctx.Err())
+			return runtime.Response{}, runtime.ContextError(ctx.Err())
 		}
 		// The answer is being delivered; it raced the caller's end and
 		// still counts.
 		<-c.done
 	}
 	resp, err := c.resp, c.err
-	c.resp, c.err = nil, nil
+	c.resp, c.err = runtime.Response{}, nil
 	t.calls.Put(c)
 	return resp, err
 }
 
 // abandon withdraws a call that was registered but not sent, returning err,
 // unless the connection's death got to it first: then its error.
-func (cc *clientConn) abandon(id uint64, c *call, err error) (*runtime.Response, error) {
+func (cc *clientConn) abandon(id uint64, c *call, err error) (runtime.Response, error) {
 	if cc.take(id) == nil {
 		<-c.done
 		err = c.err
-		c.resp, c.err = nil, nil
+		c.resp, c.err = runtime.Response{}, nil
 	}
 	cc.p.t.calls.Put(c)
-	return nil, err
+	return runtime.Response{}, err
 }
 
 // take removes call id from the calls in flight and returns it, or nil when

@@ -137,7 +137,7 @@ func TestMalformedEnvelope(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		answers[id] = resp
+		answers[id] = &resp
 	}
 	if resp := answers[7]; resp == nil || resp.Code != rt.InvalidArgument || !errors.Is(resp.Err(), rt.ErrMalformed) {
 		t.Fatalf("malformed envelope answered %+v, want InvalidArgument matching ErrMalformed", resp)

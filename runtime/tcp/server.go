@@ -16,8 +16,8 @@ import (
 // [Server.Close].
 var ErrServerClosed = errors.New("sessionrpc/tcp: server closed")
 
-// errShuttingDown answers calls that arrive during a graceful shutdown.
-var errShuttingDown = runtime.NewError(runtime.Unavailable, "server is shutting down")
+// shuttingDown answers calls that arrive during a graceful shutdown.
+var shuttingDown = runtime.ErrorResponse(runtime.NewError(runtime.Unavailable, "server is shutting down"))
 
 // Server is the server side: it accepts connections from a [Transport] and
 // runs every call on them through a [runtime.Dispatcher], each on its own

@@ -20,9 +20,9 @@ type serverCall struct {
 	id     uint64
 	ctx    context.Context
 	cancel context.CancelFunc
-	body   []byte           // the request envelope
-	buf    []byte           // a buffer of the call's own that body is copied into
-	req    *runtime.Request // body parsed; its payload aliases body
+	body   []byte          // the request envelope
+	buf    []byte          // a buffer of the call's own that body is copied into
+	req    runtime.Request // body parsed; its payload aliases body
 }
 
 type serverShard struct {
@@ -180,17 +180,18 @@ func (sc *serverConn) readLoop(fr *frameReader) error {
 	}
 }
 
-var errTooManyCalls = runtime.NewError(runtime.ResourceExhausted, "too many calls in flight on this connection")
+// tooManyCalls answers calls over a connection's limit of calls in flight.
+var tooManyCalls = runtime.ErrorResponse(runtime.NewError(runtime.ResourceExhausted, "too many calls in flight on this connection"))
 
 // start begins serving a request on a goroutine of its own.
 func (sc *serverConn) start(f frame) error {
 	s := sc.s
 	if sc.inflight.Load() >= int64(s.o.maxInFlight) {
-		sc.respond(f.id, runtime.ErrorResponse(errTooManyCalls))
+		sc.respond(f.id, &tooManyCalls)
 		return nil
 	}
 	if !s.enter() {
-		sc.respond(f.id, runtime.ErrorResponse(errShuttingDown))
+		sc.respond(f.id, &shuttingDown)
 		return nil
 	}
 	c := s.calls.Get().(*serverCall)
@@ -205,7 +206,8 @@ func (sc *serverConn) start(f frame) error {
 	if err != nil {
 		// Well framed but not an envelope: answered, and the connection
 		// stays open.
-		sc.respond(f.id, runtime.ErrorResponse(err))
+		resp := runtime.ErrorResponse(err)
+		sc.respond(f.id, &resp)
 		sc.release(c)
 		return nil
 	}
@@ -236,7 +238,7 @@ func (sc *serverConn) start(f frame) error {
 func (sc *serverConn) handle(c *serverCall) {
 	resp := sc.dispatch(c)
 	if sc.take(c.id, c) != nil {
-		sc.respond(c.id, resp)
+		sc.respond(c.id, &resp)
 	}
 	c.cancel()
 	sc.lastCallEnd.Store(mono())
@@ -246,7 +248,7 @@ func (sc *serverConn) handle(c *serverCall) {
 
 // release returns c to the pool and the call's place in the server's count.
 func (sc *serverConn) release(c *serverCall) {
-	c.sc, c.ctx, c.cancel, c.body, c.req = nil, nil, nil, nil, nil
+	c.sc, c.ctx, c.cancel, c.body, c.req = nil, nil, nil, nil, runtime.Request{}
 	if cap(c.buf) > retainMax {
 		c.buf = nil
 	}
@@ -254,18 +256,15 @@ func (sc *serverConn) release(c *serverCall) {
 	sc.s.leave()
 }
 
-func (sc *serverConn) dispatch(c *serverCall) (resp *runtime.Response) {
-	req := c.req
+func (sc *serverConn) dispatch(c *serverCall) (resp runtime.Response) {
+	req := &c.req
 	defer func() {
 		if p := recover(); p != nil {
 			sc.s.o.logger.Error("sessionrpc/tcp: dispatcher panicked", "route", req.Route, "panic", p)
 			resp = runtime.ErrorResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher panicked: %v", req.Route, p))
 		}
 	}()
-	if resp = sc.s.d.Dispatch(c.ctx, req); resp == nil {
-		resp = runtime.ErrorResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher returned no response", req.Route))
-	}
-	return resp
+	return sc.s.d.Dispatch(c.ctx, req)
 }
 
 // take removes call id from the calls in flight, if it is there and, when
@@ -312,8 +311,8 @@ func (sc *serverConn) respond(id uint64, resp *runtime.Response) {
 	start := len(queue)
 	queue = runtime.AppendResponse(beginFrame(queue, kindResponse, id), resp)
 	if n, ok := endFrame(queue, start, max); !ok {
-		e := runtime.Errorf(runtime.ResourceExhausted, "response frame of %d bytes exceeds the limit of %d", n, max)
-		queue = runtime.AppendResponse(beginFrame(queue[:start], kindResponse, id), runtime.ErrorResponse(e))
+		e := runtime.ErrorResponse(runtime.Errorf(runtime.ResourceExhausted, "response frame of %d bytes exceeds the limit of %d", n, max))
+		queue = runtime.AppendResponse(beginFrame(queue[:start], kindResponse, id), &e)
 		if _, ok := endFrame(queue, start, max); !ok {
 			queue = queue[:start]
 		}

@@ -53,29 +53,29 @@ func NewTransport(r Resolver, opts ...Option) *Transport {
 // with Unavailable when serverID does not resolve, the server cannot be
 // reached or the connection breaks before the answer; with DeadlineExceeded
 // or Canceled as soon as ctx ends, telling the server to cancel the call.
-func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime.Request) (*runtime.Response, error) {
+func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime.Request) (runtime.Response, error) {
 	if len(req.Payload) > t.o.maxPayload {
-		return nil, runtime.Errorf(runtime.ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), t.o.maxPayload)
+		return runtime.Response{}, runtime.Errorf(runtime.ResourceExhausted, "payload of %d bytes exceeds the transport limit of %d", len(req.Payload), t.o.maxPayload)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, runtime.ContextError(err)
+		return runtime.Response{}, runtime.ContextError(err)
 	}
 	if t.closed.Load() {
-		return nil, ErrTransportClosed
+		return runtime.Response{}, ErrTransportClosed
 	}
 	addr, err := t.res.Resolve(ctx, serverID)
 	if err != nil {
 		var re *runtime.Error
 		if errors.As(err, &re) {
-			return nil, err
+			return runtime.Response{}, err
 		}
-		return nil, runtime.Errorf(runtime.Unavailable, "resolve server %q: %v", serverID, err)
+		return runtime.Response{}, runtime.Errorf(runtime.Unavailable, "resolve server %q: %v", serverID, err)
 	}
 	p := t.peer(addr)
 	for attempt := 1; ; attempt++ {
 		cc, err := p.conn(ctx)
 		if err != nil {
-			return nil, err
+			return runtime.Response{}, err
 		}
 		resp, err := cc.roundTrip(ctx, req)
 		if err != errGoAway || attempt == maxGoAwayRetries {
