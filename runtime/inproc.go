@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/sessionrpc/sessionrpc/internal/callctx"
 )
 
 // InProc is the in-process [Transport]: servers listed by id in one process,
@@ -115,14 +117,8 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	// The handler's context is its own, as across a network: it carries the
 	// caller's deadline and is cancelled when the caller returns, but none of
 	// the caller's values.
-	var hctx context.Context
-	var cancel context.CancelFunc
-	if req.Timeout > 0 {
-		hctx, cancel = context.WithTimeout(context.Background(), req.Timeout)
-	} else {
-		hctx, cancel = context.WithCancel(context.Background())
-	}
-	defer cancel()
+	hctx := callctx.New(context.Background(), req.Timeout)
+	defer hctx.Cancel()
 
 	// The callee gets its own copy of everything the caller could still
 	// touch: the caller reuses the payload's buffer once it returns, which

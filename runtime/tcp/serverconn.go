@@ -11,18 +11,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessionrpc/sessionrpc/internal/callctx"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
 // serverCall is one call being served. Pooled by the [Server].
 type serverCall struct {
-	sc     *serverConn
-	id     uint64
-	ctx    context.Context
-	cancel context.CancelFunc
-	body   []byte          // the request envelope
-	buf    []byte          // a buffer of the call's own that body is copied into
-	req    runtime.Request // body parsed; its payload aliases body
+	sc   *serverConn
+	id   uint64
+	ctx  *callctx.Context
+	body []byte          // the request envelope
+	buf  []byte          // a buffer of the call's own that body is copied into
+	req  runtime.Request // body parsed; its payload aliases body
 }
 
 type serverShard struct {
@@ -171,8 +171,8 @@ func (sc *serverConn) readLoop(fr *frameReader) error {
 				return err
 			}
 		case kindCancel:
-			if cancel := sc.take(f.id, nil); cancel != nil {
-				cancel()
+			if ctx := sc.take(f.id, nil); ctx != nil {
+				ctx.Cancel()
 			}
 		default:
 			return fmt.Errorf("%w: unknown kind %d", errMalformedFrame, f.kind)
@@ -214,16 +214,12 @@ func (sc *serverConn) start(f frame) error {
 	c.req = req
 	// One context per call, carrying the caller's deadline from the start;
 	// the Dispatcher then needs no timer of its own.
-	if req.Timeout > 0 {
-		c.ctx, c.cancel = context.WithTimeout(sc.base, req.Timeout)
-	} else {
-		c.ctx, c.cancel = context.WithCancel(sc.base)
-	}
+	c.ctx = callctx.New(sc.base, req.Timeout)
 	sh := &sc.shards[f.id%callShards]
 	sh.mu.Lock()
 	if _, dup := sh.calls[f.id]; dup {
 		sh.mu.Unlock()
-		c.cancel()
+		c.ctx.Cancel()
 		sc.release(c)
 		return fmt.Errorf("%w: call id %d reused while in flight", errMalformedFrame, f.id)
 	}
@@ -240,7 +236,7 @@ func (sc *serverConn) handle(c *serverCall) {
 	if sc.take(c.id, c) != nil {
 		sc.respond(c.id, &resp)
 	}
-	c.cancel()
+	c.ctx.Cancel()
 	sc.lastCallEnd.Store(mono())
 	sc.inflight.Add(-1)
 	sc.release(c)
@@ -248,7 +244,7 @@ func (sc *serverConn) handle(c *serverCall) {
 
 // release returns c to the pool and the call's place in the server's count.
 func (sc *serverConn) release(c *serverCall) {
-	c.sc, c.ctx, c.cancel, c.body, c.req = nil, nil, nil, nil, runtime.Request{}
+	c.sc, c.ctx, c.body, c.req = nil, nil, nil, runtime.Request{}
 	if cap(c.buf) > retainMax {
 		c.buf = nil
 	}
@@ -268,9 +264,9 @@ func (sc *serverConn) dispatch(c *serverCall) (resp runtime.Response) {
 }
 
 // take removes call id from the calls in flight, if it is there and, when
-// want is not nil, is want. It returns the call's cancel function, read under
-// the lock because the call may be reused as soon as it is released.
-func (sc *serverConn) take(id uint64, want *serverCall) context.CancelFunc {
+// want is not nil, is want. It returns the call's context, read under the
+// lock because the call may be reused as soon as it is released.
+func (sc *serverConn) take(id uint64, want *serverCall) *callctx.Context {
 	sh := &sc.shards[id%callShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -279,23 +275,23 @@ func (sc *serverConn) take(id uint64, want *serverCall) context.CancelFunc {
 		return nil
 	}
 	delete(sh.calls, id)
-	return c.cancel
+	return c.ctx
 }
 
 // cancelAll cancels every call in flight: the connection is gone.
 func (sc *serverConn) cancelAll() {
-	var cancels []context.CancelFunc
+	var ctxs []*callctx.Context
 	for i := range sc.shards {
 		sh := &sc.shards[i]
 		sh.mu.Lock()
 		for id, c := range sh.calls {
-			cancels = append(cancels, c.cancel)
+			ctxs = append(ctxs, c.ctx)
 			delete(sh.calls, id)
 		}
 		sh.mu.Unlock()
 	}
-	for _, cancel := range cancels {
-		cancel()
+	for _, ctx := range ctxs {
+		ctx.Cancel()
 	}
 }
 
