@@ -84,13 +84,34 @@ func AppendRequest(buf []byte, r *Request) []byte {
 }
 
 // ParseRequest decodes a request from its wire form. The result's Payload
-// aliases data.
-func ParseRequest(data []byte) (Request, error) {
+// aliases data. See also [RequestParser].
+func ParseRequest(data []byte) (Request, error) { return parseRequest(data, nil) }
+
+// A RequestParser parses requests into what its Dispatch takes, as
+// [*Server] does: it knows its routes, so the route of a request for one of
+// them costs no allocation. Transports use it when their Dispatcher has it,
+// [ParseRequest] otherwise.
+type RequestParser interface {
+	ParseRequest(data []byte) (Request, error)
+}
+
+// parseRequest is [ParseRequest], taking the route's string from known when
+// it is not nil and knows it.
+func parseRequest(data []byte, known func(route []byte) (string, bool)) (Request, error) {
 	d := decoder{data: data}
 	if v := d.byte(); v != envelopeVersion && d.err == nil {
 		return Request{}, fmt.Errorf("%w: unknown version %d", ErrMalformed, v)
 	}
-	r := Request{Route: d.string(maxRouteLen)}
+	var r Request
+	if route := d.bytes(maxRouteLen); d.err == nil {
+		var ok bool
+		if known != nil {
+			r.Route, ok = known(route)
+		}
+		if !ok {
+			r.Route = string(route)
+		}
+	}
 	t := d.uvarint()
 	if t > uint64(1<<62) {
 		d.fail("timeout out of range")
@@ -187,20 +208,23 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) string(limit int) string {
+func (d *decoder) string(limit int) string { return string(d.bytes(limit)) }
+
+// bytes reads a length-prefixed field; the result aliases the data.
+func (d *decoder) bytes(limit int) []byte {
 	n := d.uvarint()
 	if d.err != nil {
-		return ""
+		return nil
 	}
 	if n > uint64(limit) {
 		d.fail("field too long")
-		return ""
+		return nil
 	}
 	if n > uint64(len(d.data)) {
 		d.fail("truncated")
-		return ""
+		return nil
 	}
-	s := string(d.data[:n])
+	b := d.data[:n:n]
 	d.data = d.data[n:]
-	return s
+	return b
 }

@@ -124,6 +124,21 @@ func (s *Server) Dispatch(ctx context.Context, req *Request) Response {
 	return Response{Payload: payload}
 }
 
+// ParseRequest implements [RequestParser]: a request for a registered route
+// gets the route's string as registered, with no allocation.
+func (s *Server) ParseRequest(data []byte) (Request, error) {
+	routes := s.routes.Load()
+	if routes == nil {
+		return parseRequest(data, nil)
+	}
+	return parseRequest(data, func(route []byte) (string, bool) {
+		if rt := (*routes)[string(route)]; rt != nil {
+			return rt.desc.Route, true
+		}
+		return "", false
+	})
+}
+
 // hasDeadlineWithin reports whether ctx already ends within d, as when the
 // transport made the call's context from the envelope's timeout: a second
 // timer for the same deadline would only cost.

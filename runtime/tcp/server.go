@@ -30,6 +30,7 @@ var shuttingDown = runtime.ErrorResponse(runtime.NewError(runtime.Unavailable, "
 // decodes it and does not).
 type Server struct {
 	d     runtime.Dispatcher
+	parse func([]byte) (runtime.Request, error) // d's, when it is a RequestParser
 	o     options
 	calls sync.Pool // *serverCall
 
@@ -61,6 +62,10 @@ func NewServer(d runtime.Dispatcher, opts ...Option) *Server {
 		conns:     make(map[*serverConn]struct{}),
 		drained:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
+	}
+	s.parse = runtime.ParseRequest
+	if p, ok := d.(runtime.RequestParser); ok {
+		s.parse = p.ParseRequest
 	}
 	s.handlers = runtime.NewWorkers(maxIdleHandlers, func(c *serverCall) { c.sc.handle(c) })
 	s.calls.New = func() any { return new(serverCall) }

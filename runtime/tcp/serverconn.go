@@ -202,7 +202,7 @@ func (sc *serverConn) start(f frame) error {
 		c.body = c.buf
 	}
 	c.sc, c.id = sc, f.id
-	req, err := runtime.ParseRequest(c.body)
+	req, err := s.parse(c.body)
 	if err != nil {
 		// Well framed but not an envelope: answered, and the connection
 		// stays open.

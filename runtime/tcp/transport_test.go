@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -501,5 +502,41 @@ func TestResolverFunc(t *testing.T) {
 	wantCode(t, err, rt.Unavailable)
 	if !strings.Contains(err.Error(), "elsewhere") || !strings.Contains(err.Error(), "no such server in the registry") {
 		t.Errorf("error does not say which server or why: %v", err)
+	}
+}
+
+// parsingDispatcher is a Dispatcher that parses its requests itself, and
+// counts them.
+type parsingDispatcher struct {
+	*rt.Server
+	parsed atomic.Int64
+}
+
+func (d *parsingDispatcher) ParseRequest(data []byte) (rt.Request, error) {
+	d.parsed.Add(1)
+	return d.Server.ParseRequest(data)
+}
+
+// The server parses requests with its Dispatcher's ParseRequest when it has
+// one (as *runtime.Server does), so that known routes cost no allocation.
+func TestServerUsesRequestParser(t *testing.T) {
+	d := &parsingDispatcher{Server: newService().server()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := tcp.NewServer(d, tcp.WithLogger(quiet))
+	go srv.Serve(ln)
+	defer srv.Close()
+	tr := tcp.NewTransport(tcp.NewStaticResolver(map[string]string{"s": ln.Addr().String()}), tcp.WithLogger(quiet))
+	defer tr.Close()
+	c := rt.NewClient(tr)
+	for i := range 3 {
+		if err := echo(ctxFor(t, 5*time.Second), c, fmt.Sprint("call ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.parsed.Load(); got != 3 {
+		t.Fatalf("the dispatcher parsed %d requests, want 3", got)
 	}
 }
