@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
 // This file needs a runtime that supports generated code of version 1.
@@ -69,7 +70,53 @@ type _Echo_Echo_Args struct {
 	A0 string `json:"a0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Echo_Echo_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Echo_Echo_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Echo_Echo_Result holds the result of [Echo.Echo] on the wire.
 type _Echo_Echo_Result struct {
 	R0 string `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Echo_Echo_Result) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"r0":`...)
+	b = jsonwire.AppendString(b, v.R0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Echo_Echo_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.String(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }

@@ -129,17 +129,23 @@ func (e *emitter) wireTypes() []jen.Code {
 	s := e.s
 	var decls []jen.Code
 	for _, m := range s.methods {
+		args := make([]wireField, len(m.params))
+		for i, p := range m.params {
+			args[i] = wireField{goName: argField(i), jsonName: argVar(i), typ: p.Type()}
+		}
 		decls = append(decls, doc(fmt.Sprintf("%s holds the arguments of [%s.%s] on the wire.", s.argsName(m), s.name, m.name)).
 			Type().Id(s.argsName(m)).StructFunc(func(g *jen.Group) {
-			for i, p := range m.params {
-				g.Id(argField(i)).Add(e.typ(p.Type())).Add(tagCode(`json:"` + argVar(i) + `"`))
+			for _, f := range args {
+				g.Id(f.goName).Add(e.typ(f.typ)).Add(tagCode(`json:"` + f.jsonName + `"`))
 			}
 		}))
+		decls = append(decls, e.jsonMethods(s.argsName(m), args)...)
 		if m.result != nil {
 			decls = append(decls, doc(fmt.Sprintf("%s holds the result of [%s.%s] on the wire.", s.resultName(m), s.name, m.name)).
 				Type().Id(s.resultName(m)).Struct(
 				jen.Id("R0").Add(e.typ(m.result)).Add(tagCode(`json:"r0"`)),
 			))
+			decls = append(decls, e.jsonMethods(s.resultName(m), []wireField{{goName: "R0", jsonName: "r0", typ: m.result}})...)
 		}
 	}
 	return decls

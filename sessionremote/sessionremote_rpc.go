@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
@@ -220,10 +221,60 @@ type _SessionRemote_Bind_Args struct {
 	A1 string     `json:"a1"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_Bind_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_Bind_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.String(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_GetBackendSessionBySid_Args holds the arguments of
 // [SessionRemote.GetBackendSessionBySid] on the wire.
 type _SessionRemote_GetBackendSessionBySid_Args struct {
 	A0 session.ID `json:"a0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionBySid_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionBySid_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _SessionRemote_GetBackendSessionBySid_Result holds the result of
@@ -232,16 +283,91 @@ type _SessionRemote_GetBackendSessionBySid_Result struct {
 	R0 *session.Info `json:"r0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionBySid_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionBySid_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_GetBackendSessionsByUid_Args holds the arguments of
 // [SessionRemote.GetBackendSessionsByUid] on the wire.
 type _SessionRemote_GetBackendSessionsByUid_Args struct {
 	A0 string `json:"a0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionsByUid_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionsByUid_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_GetBackendSessionsByUid_Result holds the result of
 // [SessionRemote.GetBackendSessionsByUid] on the wire.
 type _SessionRemote_GetBackendSessionsByUid_Result struct {
 	R0 []session.Info `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionsByUid_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_GetBackendSessionsByUid_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _SessionRemote_KickBySid_Args holds the arguments of [SessionRemote.KickBySid]
@@ -251,11 +377,65 @@ type _SessionRemote_KickBySid_Args struct {
 	A1 string     `json:"a1"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_KickBySid_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_KickBySid_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.String(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_KickByUid_Args holds the arguments of [SessionRemote.KickByUid]
 // on the wire.
 type _SessionRemote_KickByUid_Args struct {
 	A0 string `json:"a0"`
 	A1 string `json:"a1"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_KickByUid_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_KickByUid_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		case "a1":
+			d.String(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _SessionRemote_Push_Args holds the arguments of [SessionRemote.Push] on the
@@ -266,6 +446,40 @@ type _SessionRemote_Push_Args struct {
 	A2 Setting    `json:"a2"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_Push_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	b = append(b, `,"a2":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_Push_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.String(&v.A1)
+		case "a2":
+			d.Value(&v.A2)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_PushAll_Args holds the arguments of [SessionRemote.PushAll] on
 // the wire.
 type _SessionRemote_PushAll_Args struct {
@@ -273,11 +487,68 @@ type _SessionRemote_PushAll_Args struct {
 	A1 session.Settings `json:"a1"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_PushAll_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_PushAll_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.Value(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_Unbind_Args holds the arguments of [SessionRemote.Unbind] on the
 // wire.
 type _SessionRemote_Unbind_Args struct {
 	A0 session.ID `json:"a0"`
 	A1 string     `json:"a1"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_Unbind_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_Unbind_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.String(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // SessionProxy calls service sys.sessionRemote on one server for one sid: its

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sessionrpc/sessionrpc/internal/e2e/shop"
 	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
 // This file needs a runtime that supports generated code of version 1.
@@ -271,9 +272,58 @@ type _Inventory_Audit_Args struct {
 	A0 string `json:"a0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Audit_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Audit_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Audit_Result holds the result of [Inventory.Audit] on the wire.
 type _Inventory_Audit_Result struct {
 	R0 []string `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Audit_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Audit_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _Inventory_Buy_Args holds the arguments of [Inventory.Buy] on the wire.
@@ -283,18 +333,124 @@ type _Inventory_Buy_Args struct {
 	A2 Money     `json:"a2"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Buy_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a2":`...)
+	b = jsonwire.AppendInt(b, v.A2)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Buy_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		case "a1":
+			d.Value(&v.A1)
+		case "a2":
+			d.Int64(&v.A2)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Buy_Result holds the result of [Inventory.Buy] on the wire.
 type _Inventory_Buy_Result struct {
 	R0 *shop.Item `json:"r0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Buy_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Buy_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Explode_Args holds the arguments of [Inventory.Explode] on the wire.
 type _Inventory_Explode_Args struct{}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Explode_Args) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, `{}`...), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Explode_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
 
 // _Inventory_Fail_Args holds the arguments of [Inventory.Fail] on the wire.
 type _Inventory_Fail_Args struct {
 	A0 uint32 `json:"a0"`
 	A1 string `json:"a1"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Fail_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Fail_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint32(&v.A0)
+		case "a1":
+			d.String(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _Inventory_List_Args holds the arguments of [Inventory.List] on the wire.
@@ -303,14 +459,93 @@ type _Inventory_List_Args struct {
 	A1 shop.Page[shop.Item] `json:"a1"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_List_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_List_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		case "a1":
+			d.Value(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_List_Result holds the result of [Inventory.List] on the wire.
 type _Inventory_List_Result struct {
 	R0 shop.Page[shop.Item] `json:"r0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_List_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_List_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Reset_Args holds the arguments of [Inventory.Reset] on the wire.
 type _Inventory_Reset_Args struct {
 	A0 string `json:"a0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Reset_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Reset_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _Inventory_Shapes_Args holds the arguments of [Inventory.Shapes] on the wire.
@@ -327,9 +562,93 @@ type _Inventory_Shapes_Args struct {
 	} `json:"a6"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Shapes_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendInt(b, v.A1)
+	b = append(b, `,"a2":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a3":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A3); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a4":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A4); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a5":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A5); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a6":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A6); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Shapes_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		case "a1":
+			d.Int64((*int64)(&v.A1))
+		case "a2":
+			d.Value(&v.A2)
+		case "a3":
+			d.Value(&v.A3)
+		case "a4":
+			d.Value(&v.A4)
+		case "a5":
+			d.Value(&v.A5)
+		case "a6":
+			d.Value(&v.A6)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Shapes_Result holds the result of [Inventory.Shapes] on the wire.
 type _Inventory_Shapes_Result struct {
 	R0 Echo `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Shapes_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Shapes_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _Inventory_Stock_Args holds the arguments of [Inventory.Stock] on the wire.
@@ -338,9 +657,65 @@ type _Inventory_Stock_Args struct {
 	A1 []string `json:"a1"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Stock_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendString(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Stock_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.String(&v.A0)
+		case "a1":
+			d.Value(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Stock_Result holds the result of [Inventory.Stock] on the wire.
 type _Inventory_Stock_Result struct {
 	R0 map[string]int `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Stock_Result) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"r0":`...)
+	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Stock_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Value(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
 }
 
 // _Inventory_Unnamed_Args holds the arguments of [Inventory.Unnamed] on the wire.
@@ -349,13 +724,85 @@ type _Inventory_Unnamed_Args struct {
 	A1 []byte `json:"a1"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Unnamed_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Unnamed_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64(&v.A0)
+		case "a1":
+			d.Value(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Unnamed_Result holds the result of [Inventory.Unnamed] on the wire.
 type _Inventory_Unnamed_Result struct {
 	R0 uint64 `json:"r0"`
 }
 
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Unnamed_Result) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"r0":`...)
+	b = jsonwire.AppendUint(b, v.R0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Unnamed_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Uint64(&v.R0)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _Inventory_Wait_Args holds the arguments of [Inventory.Wait] on the wire.
 type _Inventory_Wait_Args struct{}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_Inventory_Wait_Args) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, `{}`...), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_Inventory_Wait_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
 
 // PlayerInventory calls service game.inventory on one server for one player: its
 // methods are those of [Inventory] whose first parameter after ctx is player.

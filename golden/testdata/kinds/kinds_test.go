@@ -3,10 +3,12 @@ package kinds
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sessionrpc/sessionrpc/internal/wirecheck"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
@@ -80,3 +82,55 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("Basics = %v, %v", f, err)
 	}
 }
+
+// The generated JSON methods of every wire struct, against encoding/json:
+// edge values out, and payloads in.
+func TestWireJSON(t *testing.T) {
+	p := &Point{X: -1, Y: 1 << 40}
+	for _, v := range []wirecheck.Wire{
+		&_Kinds_Basics_Args{true, -128, ^uint(0), 1e21, "<é>\u2028\xff\"\\\b\f\n\r\t\x01\x7f", []byte{0, 255}, -1, time.Duration(-1 << 63), ^uintptr(0)},
+		&_Kinds_Basics_Args{A3: 1e-7, A4: ""},
+		&_Kinds_Basics_Args{A3: 123456789.125},
+		&_Kinds_Basics_Args{A3: math.NaN()}, // an error, as in encoding/json
+		&_Kinds_Basics_Args{A3: math.Inf(-1)},
+		&_Kinds_Basics_Result{R0: float32(1e-7)},
+		&_Kinds_Basics_Result{R0: float32(math.Inf(1))},
+		&_Kinds_Maps_Args{A0: map[string]int{"<": 1}, A1: map[int][]*Point{2: {p, nil}}},
+		&_Kinds_Arrays_Args{A1: [3][3]rune{{'<'}}, A2: [2]*Point{p}},
+		&_Kinds_Pointers_Args{A1: &p},
+		&_Kinds_Dynamic_Args{A0: "x", A1: 1.5, A2: json.RawMessage(` {"a" : "<"} `), A3: []any{nil, 1}},
+		&_Kinds_Dynamic_Args{A2: json.RawMessage(`{`)},
+	} {
+		wirecheck.Encode(t, v)
+	}
+	for _, data := range []string{
+		`{"a0":true,"a1":-128,"a2":18446744073709551615,"a3":1e308,"a4":"s","a5":"AP8=","a6":-2147483648,"a7":-9223372036854775808,"a8":1}`,
+		`{"a1":-129}`, `{"a1":128}`, `{"a2":-0}`, `{"a6":2147483648}`, `{"a3":1e309}`, `{"a3":-0.0}`, `{"a3":"1"}`,
+		`{"A0":false,"A4":"\u0041","a\u0034":"escaped name"}`,
+		`{"a0":null,"a1":null,"a3":null,"a4":null,"a5":null}`,
+		`{"a0":1}`, `{"a0":"true"}`, `{"a4":1}`, `{"a5":"not base64"}`,
+		`{"a7":1.0}`, `{"a7":1e3}`, `{"a8":-1}`,
+	} {
+		wirecheck.Decode(t, newOf[_Kinds_Basics_Args], []byte(data))
+	}
+	for _, data := range []string{`{"r0":3.4028235e38}`, `{"r0":3.5e38}`, `{"r0":1e-46}`, `{"r0":-0}`} {
+		wirecheck.Decode(t, newOf[_Kinds_Basics_Result], []byte(data))
+	}
+	for _, data := range []string{
+		`{"a0":{"x":1},"a0":{"y":2},"a1":{"1":[{"X":1},null]},"a2":{"n":{"2":["s"]}}}`,
+		`{"a1":{"x":[]}}`,
+	} {
+		wirecheck.Decode(t, newOf[_Kinds_Maps_Args], []byte(data))
+	}
+	for _, data := range []string{`{"a0":[1,2,3,4,5],"a1":[[1],[2,3]],"a2":[null,{"Y":1}]}`, `{"a0":"AQID"}`} {
+		wirecheck.Decode(t, newOf[_Kinds_Arrays_Args], []byte(data))
+	}
+	for _, data := range []string{`{"a0":{"X":1},"a1":{"X":2},"a2":[{"Y":3}]}`, `{"a1":null}`} {
+		wirecheck.Decode(t, newOf[_Kinds_Pointers_Args], []byte(data))
+	}
+	for _, data := range []string{`{"a0":1,"a1":{"x":[1]},"a2":  {"a" : 1} ,"a3":[1,"x"]}`, `{"a2":null}`} {
+		wirecheck.Decode(t, newOf[_Kinds_Dynamic_Args], []byte(data))
+	}
+}
+
+func newOf[T any]() *T { return new(T) }
