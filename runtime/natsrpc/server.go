@@ -49,8 +49,7 @@ const (
 // behalf.
 type serverCall struct {
 	reply    string
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctx      callCtx // carries the caller's deadline
 	answered atomic.Bool
 	addr     replyAddr
 	peer     runtime.Peer
@@ -196,10 +195,8 @@ func (s *Server) onMsg(m *nats.Msg) {
 	// carries the caller's deadline from the start.
 	req, perr := runtime.ParseRequest(m.Data)
 	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply)}
-	if perr == nil && req.Timeout > 0 {
-		c.ctx, c.cancel = context.WithTimeout(context.Background(), req.Timeout)
-	} else {
-		c.ctx, c.cancel = context.WithCancel(context.Background())
+	if perr == nil {
+		c.ctx.init(req.Timeout)
 	}
 	s.calls[m.Reply] = c
 	s.inflight.Add(1)
@@ -224,7 +221,7 @@ func (s *Server) control(kind string, m *nats.Msg) {
 		c := s.calls[string(m.Data)]
 		s.mu.Unlock()
 		if c != nil {
-			c.cancel()
+			c.ctx.cancel()
 		}
 	case controlProbe:
 		if m.Reply == "" {
@@ -256,7 +253,7 @@ func (s *Server) run(j job) {
 	c := j.c
 	defer s.inflight.Done()
 	resp := s.dispatch(c, j.req, j.perr)
-	c.cancel() // the handler has returned: release its timer now
+	c.ctx.cancel() // the handler has returned: release its timer, if any
 	s.answer(c, resp)
 }
 
@@ -264,7 +261,7 @@ func (s *Server) dispatch(c *serverCall, req *runtime.Request, perr error) (resp
 	if perr != nil {
 		return runtime.ErrorResponse(perr)
 	}
-	ctx := c.ctx // carries the caller's deadline
+	ctx := context.Context(&c.ctx)
 	if s.slots != nil {
 		select {
 		case s.slots <- struct{}{}:
@@ -395,7 +392,7 @@ func (s *Server) Close() {
 		// once on cancellation must not answer Canceled for a server that
 		// is gone.
 		claimed := c.answered.CompareAndSwap(false, true)
-		c.cancel()
+		c.ctx.cancel()
 		if claimed {
 			if gone == nil {
 				gone = &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q stopped", s.id)}
