@@ -27,8 +27,12 @@ const (
 // finish close together are published back to back, by one goroutine,
 // after it yields once to let other handlers finish: they land in nats.go's
 // buffer together and go out in one write, as the answers of a
-// subscription that responds inline do. On loopback with 64 callers this
-// took the server from about 2 write syscalls per call to about 1.2.
+// subscription that responds inline do. In bench/ (64 callers, client,
+// server and NATS in one process on loopback) this took the process from
+// about 2.1 read and write syscalls per call to about 1.2, and its CPU per
+// call down by about a quarter. (nats.go has no call that publishes
+// several messages; each Publish appends to its buffer under its lock, and
+// what the buffer holds when the flusher runs goes out in one write.)
 //
 // No goroutine of its own runs the outbox: the handler goroutine that
 // queues an answer into an idle outbox publishes until the queue is empty
