@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/sessionrpc/sessionrpc/internal/callctx"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
@@ -23,6 +24,7 @@ type Server struct {
 	id         string
 	subject    string
 	d          runtime.Dispatcher
+	parse      func([]byte) (runtime.Request, error) // d's, when it is a RequestParser
 	log        *slog.Logger
 	maxPayload int
 	slots      chan struct{} // one per running handler; nil for no bound
@@ -30,9 +32,10 @@ type Server struct {
 
 	inflight sync.WaitGroup
 	workers  *runtime.Workers[job] // run calls on reused goroutines
+	out      outbox                // answers waiting to be published
 	mu       sync.Mutex
 	state    serverState
-	calls    map[string]*serverCall // by reply subject
+	calls    map[string]*serverCall // by reply subject, until answered and published
 }
 
 type serverState int
@@ -44,11 +47,11 @@ const (
 )
 
 // serverCall is one call the server runs. Whoever sets answered first
-// publishes its answer: the handler, or Close on its behalf.
+// publishes its answer: the handler, through the outbox, or Close on its
+// behalf.
 type serverCall struct {
 	reply    string
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctx      *callctx.Context // carries the caller's deadline
 	answered atomic.Bool
 	addr     replyAddr
 	peer     runtime.Peer
@@ -95,6 +98,11 @@ func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option)
 		log:        o.logger,
 		maxPayload: o.maxPayload,
 		calls:      make(map[string]*serverCall),
+	}
+	s.out.init()
+	s.parse = runtime.ParseRequest
+	if p, ok := d.(runtime.RequestParser); ok {
+		s.parse = p.ParseRequest
 	}
 	s.workers = runtime.NewWorkers(maxIdleWorkers, func(j job) { s.run(j) })
 	if o.maxInFlight > 0 {
@@ -192,13 +200,9 @@ func (s *Server) onMsg(m *nats.Msg) {
 	}
 	// The envelope is parsed on arrival so that the call's one context
 	// carries the caller's deadline from the start.
-	req, perr := runtime.ParseRequest(m.Data)
+	req, perr := s.parse(m.Data)
 	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply), req: req}
-	if perr == nil && req.Timeout > 0 {
-		c.ctx, c.cancel = context.WithTimeout(context.Background(), req.Timeout)
-	} else {
-		c.ctx, c.cancel = context.WithCancel(context.Background())
-	}
+	c.ctx = callctx.New(context.Background(), req.Timeout)
 	s.calls[m.Reply] = c
 	s.inflight.Add(1)
 	s.mu.Unlock()
@@ -221,7 +225,7 @@ func (s *Server) control(kind string, m *nats.Msg) {
 		c := s.calls[string(m.Data)]
 		s.mu.Unlock()
 		if c != nil {
-			c.cancel()
+			c.ctx.Cancel()
 		}
 	case controlProbe:
 		if m.Reply == "" {
@@ -247,19 +251,14 @@ func (s *Server) control(kind string, m *nats.Msg) {
 	}
 }
 
-// run runs one call on its own goroutine and answers it.
+// run runs one call on its own goroutine and answers it. The call stays in
+// s.calls until its answer is published (see [Server.publishQueued]).
 func (s *Server) run(j job) {
 	c := j.c
 	defer s.inflight.Done()
 	resp := s.dispatch(c, j.perr)
+	c.ctx.Cancel() // the handler has returned: release its timer, if any
 	s.answer(c, &resp)
-	// Forget the call only once its answer is out: a probe that finds it
-	// unknown is then answered after the call, and the caller, reading
-	// answers in order, never takes a finished call for a lost one.
-	s.mu.Lock()
-	delete(s.calls, c.reply)
-	s.mu.Unlock()
-	c.cancel()
 }
 
 func (s *Server) dispatch(c *serverCall, perr error) (resp runtime.Response) {
@@ -296,29 +295,36 @@ func ctxResponse(err error) runtime.Response {
 	return runtime.ErrorResponse(runtime.ContextError(err))
 }
 
-// answer publishes c's answer unless Close answered for it.
+// answer queues c's answer for publishing unless Close answered for it.
 func (s *Server) answer(c *serverCall, resp *runtime.Response) {
-	if !c.answered.CompareAndSwap(false, true) {
-		return
-	}
 	if len(resp.Payload) > s.maxPayload {
 		resp = &runtime.Response{Code: runtime.ResourceExhausted,
 			Message: fmt.Sprintf("natsrpc: result of %d bytes exceeds the limit of %d", len(resp.Payload), s.maxPayload)}
 	}
-	s.publish(c.reply, resp)
+	s.queue(c, resp)
 }
 
+// publish publishes resp to reply at once, bypassing the outbox: for
+// answers that are not a call's result, and for Close's.
 func (s *Server) publish(reply string, resp *runtime.Response) {
 	bp := bufPool.Get().(*[]byte)
 	b := runtime.AppendResponse(*bp, resp)
+	s.send(reply, b)
+	putBuf(bp, b)
+}
+
+// send publishes the response envelope b to reply. An envelope larger than
+// the NATS server's max_payload is answered with ResourceExhausted instead,
+// so that its caller learns why rather than waiting.
+func (s *Server) send(reply string, b []byte) {
 	err := s.nc.Publish(reply, b)
 	if errors.Is(err, nats.ErrMaxPayload) {
-		size := len(b)
-		b = runtime.AppendResponse(b[:0], &runtime.Response{Code: runtime.ResourceExhausted,
-			Message: fmt.Sprintf("natsrpc: answer of %d bytes exceeds the NATS server's max_payload of %d", size, s.nc.MaxPayload())})
-		err = s.nc.Publish(reply, b)
+		bp := bufPool.Get().(*[]byte)
+		small := runtime.AppendResponse(*bp, &runtime.Response{Code: runtime.ResourceExhausted,
+			Message: fmt.Sprintf("natsrpc: answer of %d bytes exceeds the NATS server's max_payload of %d", len(b), s.nc.MaxPayload())})
+		err = s.nc.Publish(reply, small)
+		putBuf(bp, small)
 	}
-	putBuf(bp, b)
 	if err != nil {
 		s.log.Debug("natsrpc: answer not sent", "server", s.id, "err", err)
 	}
@@ -352,6 +358,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.state = stopped
 	s.mu.Unlock()
+	s.out.stop() // every handler has returned: wait until their answers are published
 	_ = s.sub.Unsubscribe()
 	s.workers.Close()
 	s.flush()
@@ -377,13 +384,16 @@ func (s *Server) Close() {
 	// no responders rather than a dying server.
 	_ = s.sub.Unsubscribe()
 	s.workers.Close()
+	// Answers already queued are published; the calls whose handlers are
+	// still running are then claimed below, and answered Unavailable.
+	s.out.stop()
 	var gone *runtime.Response
 	for _, c := range calls {
 		// Claim the answer before cancelling: a handler that returns at
 		// once on cancellation must not answer Canceled for a server that
 		// is gone.
 		claimed := c.answered.CompareAndSwap(false, true)
-		c.cancel()
+		c.ctx.Cancel()
 		if claimed {
 			if gone == nil {
 				gone = &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q stopped", s.id)}

@@ -30,6 +30,9 @@ type Transport struct {
 	nextID atomic.Uint64
 	loops  sync.WaitGroup // the probe loop
 
+	subjectsMu sync.RWMutex
+	subjects   map[string]string // call subjects by server id; see subjectOf
+
 	mu     sync.Mutex
 	sub    *nats.Subscription // answers; nil until the first call and after it is lost
 	stop   chan struct{}      // closed when sub is lost, ending its probe loop
@@ -99,6 +102,7 @@ func NewTransport(nc *nats.Conn, opts ...Option) *Transport {
 		log:        o.logger,
 		inbox:      nc.NewInbox() + ".",
 		calls:      make(map[uint64]*call),
+		subjects:   make(map[string]string),
 	}
 	t.watchDenials()
 	return t
@@ -115,7 +119,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		return runtime.Response{}, runtime.Errorf(runtime.ResourceExhausted,
 			"natsrpc: payload of %d bytes exceeds the limit of %d", len(req.Payload), t.maxPayload)
 	}
-	subject, err := callSubject(t.prefix, serverID)
+	subject, err := t.subjectOf(serverID)
 	if err != nil {
 		return runtime.Response{}, err
 	}
@@ -169,6 +173,33 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		}
 	}
 	return runtime.Response{}, runtime.ContextError(err)
+}
+
+// maxCachedSubjects bounds the call subjects a transport keeps, so that a
+// process calling ever new server ids does not grow it without end; the
+// subjects of the ids beyond are built on every call.
+const maxCachedSubjects = 1024
+
+// subjectOf returns the subject of serverID's calls. A process calls the
+// same few servers over and over, and building the subject anew cost an
+// allocation per call, so subjects are kept.
+func (t *Transport) subjectOf(serverID string) (string, error) {
+	t.subjectsMu.RLock()
+	subject, ok := t.subjects[serverID]
+	t.subjectsMu.RUnlock()
+	if ok {
+		return subject, nil
+	}
+	subject, err := callSubject(t.prefix, serverID)
+	if err != nil {
+		return "", err
+	}
+	t.subjectsMu.Lock()
+	if len(t.subjects) < maxCachedSubjects {
+		t.subjects[serverID] = subject
+	}
+	t.subjectsMu.Unlock()
+	return subject, nil
 }
 
 // register lists c under id, starting the answer subscription if need be.

@@ -1,0 +1,26 @@
+package natsrpc
+
+// OutboxStats returns how many batches and answers the server's outbox has
+// published.
+func (s *Server) OutboxStats() (batches, answers uint64) { return s.out.stats() }
+
+// Queued returns how many answers wait in the server's outbox.
+func (s *Server) Queued() int {
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	return len(s.out.queue)
+}
+
+// HoldOutbox makes the server's outbox busy, as if a goroutine were
+// publishing it, so that answers stay queued until the returned function
+// publishes them.
+func (s *Server) HoldOutbox() (release func()) {
+	o := &s.out
+	o.mu.Lock()
+	for o.busy {
+		o.idle.Wait()
+	}
+	o.busy = true
+	o.mu.Unlock()
+	return s.publishQueued
+}
