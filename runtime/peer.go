@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+
+	"github.com/sessionrpc/sessionrpc/internal/ctxkey"
 )
 
 // Peer is the other end of a call as the server's transport saw it. An
@@ -19,17 +21,15 @@ type Peer struct {
 	Identity string
 }
 
-type peerKey struct{}
-
 // ContextWithPeer returns ctx carrying p. Transports call it before
 // [Dispatcher.Dispatch].
 func ContextWithPeer(ctx context.Context, p *Peer) context.Context {
-	return context.WithValue(ctx, peerKey{}, p)
+	return context.WithValue(ctx, ctxkey.Peer{}, p)
 }
 
 // PeerFromContext returns the peer of the call ctx belongs to, if the
 // transport recorded one.
 func PeerFromContext(ctx context.Context) (*Peer, bool) {
-	p, ok := ctx.Value(peerKey{}).(*Peer)
+	p, ok := ctx.Value(ctxkey.Peer{}).(*Peer)
 	return p, ok
 }

@@ -20,8 +20,9 @@ import (
 // use, and deriving contexts from it costs no goroutine: it implements the
 // AfterFunc method the context package looks for.
 type Context struct {
-	parent   context.Context // only asked for values
+	parent   context.Context // asked for values other than key's
 	deadline time.Time       // zero when the call has none
+	key, val any             // one value of its own; key nil for none
 
 	mu     sync.Mutex
 	err    error         // set once, when the context ends
@@ -36,7 +37,14 @@ type afterFunc struct{ f func() }
 // is 0 or less). parent supplies values only: it must never end, as
 // context.Background and contexts that only add values to it never do.
 func New(parent context.Context, timeout time.Duration) *Context {
-	c := &Context{parent: parent}
+	return NewWithValue(parent, timeout, nil, nil)
+}
+
+// NewWithValue is [New] for a context that also carries val under key, as
+// context.WithValue(parent, key, val) would, without its allocation. key
+// must be comparable.
+func NewWithValue(parent context.Context, timeout time.Duration, key, val any) *Context {
+	c := &Context{parent: parent, key: key, val: val}
 	if timeout > 0 {
 		c.deadline = time.Now().Add(timeout)
 	}
@@ -46,8 +54,13 @@ func New(parent context.Context, timeout time.Duration) *Context {
 // Deadline implements context.Context.
 func (c *Context) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
 
-// Value implements context.Context: the parent's values.
-func (c *Context) Value(key any) any { return c.parent.Value(key) }
+// Value implements context.Context: its own value, or the parent's.
+func (c *Context) Value(key any) any {
+	if c.key != nil && key == c.key {
+		return c.val
+	}
+	return c.parent.Value(key)
+}
 
 // Done implements context.Context.
 func (c *Context) Done() <-chan struct{} {

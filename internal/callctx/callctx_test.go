@@ -210,3 +210,26 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// A value of the context's own is found without asking the parent, and the
+// parent's values are still there.
+func TestOwnValue(t *testing.T) {
+	type other struct{}
+	parent := context.WithValue(context.Background(), other{}, "parent's")
+	c := NewWithValue(parent, time.Minute, key{}, "own")
+	defer c.Cancel()
+	if got := c.Value(key{}); got != "own" {
+		t.Errorf("Value(key) = %v, want own", got)
+	}
+	if got := c.Value(other{}); got != "parent's" {
+		t.Errorf("Value(other) = %v, want the parent's", got)
+	}
+	child, stop := context.WithCancel(c)
+	defer stop()
+	if got := child.Value(key{}); got != "own" {
+		t.Errorf("a derived context's Value(key) = %v", got)
+	}
+	if got := New(parent, 0).Value(key{}); got != nil {
+		t.Errorf("without a value of its own, Value(key) = %v", got)
+	}
+}

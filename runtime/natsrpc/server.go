@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/sessionrpc/sessionrpc/internal/callctx"
+	"github.com/sessionrpc/sessionrpc/internal/ctxkey"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
@@ -202,7 +203,10 @@ func (s *Server) onMsg(m *nats.Msg) {
 	// carries the caller's deadline from the start.
 	req, perr := s.parse(m.Data)
 	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply), req: req}
-	c.ctx = callctx.New(context.Background(), req.Timeout)
+	c.peer.Addr = &c.addr
+	// The caller's deadline from the start, and the Peer without a
+	// context.WithValue per call.
+	c.ctx = callctx.NewWithValue(context.Background(), req.Timeout, ctxkey.Peer{}, &c.peer)
 	s.calls[m.Reply] = c
 	s.inflight.Add(1)
 	s.mu.Unlock()
@@ -281,14 +285,13 @@ func (s *Server) dispatch(c *serverCall, perr error) (resp runtime.Response) {
 			}
 		}
 	}
-	c.peer.Addr = &c.addr
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("natsrpc: dispatcher panicked", "server", s.id, "route", req.Route, "panic", p, "stack", string(debug.Stack()))
 			resp = runtime.Response{Code: runtime.Internal, Message: fmt.Sprintf("%s: dispatcher panicked: %v", req.Route, p)}
 		}
 	}()
-	return s.d.Dispatch(runtime.ContextWithPeer(ctx, &c.peer), req)
+	return s.d.Dispatch(ctx, req) // ctx carries the Peer
 }
 
 func ctxResponse(err error) runtime.Response {
