@@ -6,6 +6,8 @@
 // The packages:
 //   - runtime: the transport runtime generated code targets (errors,
 //     codec, dispatch, interceptors, the in-process transport);
+//   - runtime/jsonwire: what generated code encodes and decodes its
+//     argument and result structs with, exactly as encoding/json would;
 //   - runtime/tcp and runtime/natsrpc: network transports;
 //   - session: the frontend session store;
 //   - sessionremote: sys.sessionRemote and the backend session API;
