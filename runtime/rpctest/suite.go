@@ -61,6 +61,7 @@ func Run(t *testing.T, newNetwork func(t *testing.T) Network) {
 		{"Metadata", testMetadata},
 		{"Concurrent1000", testConcurrent},
 		{"PayloadLimit", testPayloadLimit},
+		{"PayloadNotKept", testPayloadNotKept},
 		{"StopMidCall", testStopMidCall},
 		{"ServerComesBack", testServerBack},
 		{"GracefulShutdown", testGracefulShutdown},
@@ -334,6 +335,64 @@ func testPayloadLimit(t *testing.T, e *env) {
 	var out sizeResult
 	if err := e.client.Invoke(ctx, e.id, routeSize, &sizeArgs{A0: make([]byte, n)}, &out); err != nil || out.R0 != n {
 		t.Fatalf("call after a refused one: %v (size %d, want %d)", err, out.R0, n)
+	}
+}
+
+// gated is a Dispatcher that reads a request only once released, and sends
+// what it read.
+type gated struct {
+	started, release chan struct{}
+	read             chan string
+}
+
+func (g *gated) Dispatch(ctx context.Context, req *runtime.Request) runtime.Response {
+	g.started <- struct{}{}
+	<-g.release
+	g.read <- string(req.Payload)
+	return runtime.Response{}
+}
+
+// Callers reuse a request's payload once RoundTrip returns (runtime.Client
+// does), so a transport must not keep it: here the caller gives up, then
+// overwrites its buffer, and only then does the server read the request.
+func testPayloadNotKept(t *testing.T, e *env) {
+	g := &gated{started: make(chan struct{}, 1), release: make(chan struct{}), read: make(chan string, 1)}
+	ln, err := e.net.Serve("gated", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ln.Stop)
+	const want = `{"a0":"the caller's bytes"}`
+	payload := []byte(want)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.net.Transport().RoundTrip(ctx, "gated", &runtime.Request{Route: routeEcho, Payload: payload})
+		errc <- err
+	}()
+	select {
+	case <-g.started:
+	case <-time.After(patience):
+		t.Fatal("the request never reached the dispatcher")
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		wantCode(t, err, runtime.Canceled)
+	case <-time.After(patience):
+		t.Fatal("RoundTrip did not return after its ctx was cancelled")
+	}
+	for i := range payload {
+		payload[i] = 'X'
+	}
+	close(g.release)
+	select {
+	case got := <-g.read:
+		if got != want {
+			t.Fatalf("the server read %q, want %q: the transport kept the caller's payload", got, want)
+		}
+	case <-time.After(patience):
+		t.Fatal("the dispatcher never read the request")
 	}
 }
 
