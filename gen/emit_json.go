@@ -33,26 +33,27 @@ func (e *emitter) jsonMethods(typeName string, fields []wireField) []jen.Code {
 // kindMethod names, for each basic kind jsonwire handles without
 // encoding/json, the Decoder method that decodes it and the function that
 // appends it. A function that can fail (floats: NaN and infinities) returns
-// an error too.
+// an error too; a generic one (the integers) takes named types as they are,
+// the others need a conversion.
 var kindMethod = map[types.BasicKind]struct {
 	decode, append string
-	fails          bool
+	fails, generic bool
 }{
-	types.String:  {"String", "AppendString", false},
-	types.Bool:    {"Bool", "AppendBool", false},
-	types.Int:     {"Int", "AppendInt", false},
-	types.Int8:    {"Int8", "AppendInt", false},
-	types.Int16:   {"Int16", "AppendInt", false},
-	types.Int32:   {"Int32", "AppendInt", false},
-	types.Int64:   {"Int64", "AppendInt", false},
-	types.Uint:    {"Uint", "AppendUint", false},
-	types.Uint8:   {"Uint8", "AppendUint", false},
-	types.Uint16:  {"Uint16", "AppendUint", false},
-	types.Uint32:  {"Uint32", "AppendUint", false},
-	types.Uint64:  {"Uint64", "AppendUint", false},
-	types.Uintptr: {"Uintptr", "AppendUint", false},
-	types.Float32: {"Float32", "AppendFloat32", true},
-	types.Float64: {"Float64", "AppendFloat64", true},
+	types.String:  {"String", "AppendString", false, false},
+	types.Bool:    {"Bool", "AppendBool", false, false},
+	types.Int:     {"Int", "AppendInt", false, true},
+	types.Int8:    {"Int8", "AppendInt", false, true},
+	types.Int16:   {"Int16", "AppendInt", false, true},
+	types.Int32:   {"Int32", "AppendInt", false, true},
+	types.Int64:   {"Int64", "AppendInt", false, true},
+	types.Uint:    {"Uint", "AppendUint", false, true},
+	types.Uint8:   {"Uint8", "AppendUint", false, true},
+	types.Uint16:  {"Uint16", "AppendUint", false, true},
+	types.Uint32:  {"Uint32", "AppendUint", false, true},
+	types.Uint64:  {"Uint64", "AppendUint", false, true},
+	types.Uintptr: {"Uintptr", "AppendUint", false, true},
+	types.Float32: {"Float32", "AppendFloat32", true, false},
+	types.Float64: {"Float64", "AppendFloat64", true, false},
 }
 
 // basicKind returns the kind of t when jsonwire encodes and decodes t
@@ -118,8 +119,8 @@ func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
 		body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), rawString(sep+`"`+f.jsonName+`":`).Op("...")))
 		field := jen.Id("v").Dot(f.goName)
 		k, named, ok := basicKind(f.typ)
-		if ok && named && kindMethod[k].append != "AppendInt" && kindMethod[k].append != "AppendUint" {
-			field = jen.Id(basicName(k)).Call(field) // the integer functions are generic
+		if ok && named && !kindMethod[k].generic {
+			field = jen.Id(basicName(k)).Call(field)
 		}
 		switch {
 		case !ok:
