@@ -104,12 +104,12 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	s := n.servers[serverID]
 	n.mu.RUnlock()
 	if s == nil {
-		return Response{}, Errorf(Unavailable, "unknown server %q", serverID)
+		return Response{}, fmt.Errorf("%w: unknown server %q", ErrNotDelivered, serverID)
 	}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return Response{}, Errorf(Unavailable, "server %q stopped", serverID)
+		return Response{}, fmt.Errorf("%w: server %q stopped", ErrNotDelivered, serverID)
 	}
 	s.inflight.Add(1)
 	s.mu.RUnlock()

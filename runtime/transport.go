@@ -64,6 +64,17 @@ func ContextError(err error) *Error {
 	return errCanceled
 }
 
+// ErrNotDelivered is the identity of the Unavailable errors a [Transport]
+// returns when it knows the request never reached a server: the server id
+// is unknown, the dial failed, NATS had no responders for it. Such a call
+// did not run, so it is safe to send it elsewhere; any other Unavailable
+// error may come from a call that ran. Transports wrap it:
+//
+//	fmt.Errorf("%w: dial %s: %v", runtime.ErrNotDelivered, addr, err)
+//
+// and callers test it with errors.Is.
+var ErrNotDelivered = NewError(Unavailable, "call not delivered")
+
 var (
 	errDeadline = NewError(DeadlineExceeded, "deadline exceeded")
 	errCanceled = NewError(Canceled, "call canceled")

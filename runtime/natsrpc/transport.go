@@ -3,6 +3,7 @@ package natsrpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -451,7 +452,7 @@ func answerOf(serverID string, a answer) (runtime.Response, error) {
 		return runtime.Response{}, a.err
 	}
 	if isNoResponders(a.msg) {
-		return runtime.Response{}, runtime.Errorf(runtime.Unavailable, "natsrpc: no server %q (no responders)", serverID)
+		return runtime.Response{}, fmt.Errorf("%w: natsrpc: no server %q (no responders)", runtime.ErrNotDelivered, serverID)
 	}
 	resp, err := runtime.ParseResponse(a.msg.Data)
 	if err != nil {

@@ -185,6 +185,11 @@ func testUnknownServer(t *testing.T, e *env) {
 	start := time.Now()
 	err := e.client.Invoke(ctxFor(t, 4*patience), "no-such-server", routeEcho, &echoArgs{}, &echoResult{})
 	wantCode(t, err, runtime.Unavailable)
+	// The transport knows the call never reached a server, so a caller
+	// may send it elsewhere.
+	if !errors.Is(err, runtime.ErrNotDelivered) {
+		t.Errorf("call to an unknown server: %v does not match runtime.ErrNotDelivered", err)
+	}
 	if d := time.Since(start); d > patience {
 		t.Errorf("unknown server took %v to fail", d)
 	}
@@ -422,6 +427,10 @@ func testStopMidCall(t *testing.T, e *env) {
 		select {
 		case err := <-errc:
 			wantCode(t, err, runtime.Unavailable)
+			// These calls reached the server and may have run.
+			if errors.Is(err, runtime.ErrNotDelivered) {
+				t.Errorf("call in flight when its server stopped: %v claims it was never delivered", err)
+			}
 		case <-deadline:
 			t.Fatal("callers still waiting after the server stopped")
 		}

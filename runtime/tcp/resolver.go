@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
@@ -53,5 +54,5 @@ func (r *StaticResolver) Resolve(_ context.Context, serverID string) (string, er
 	if v, ok := r.m.Load(serverID); ok {
 		return v.(string), nil
 	}
-	return "", runtime.Errorf(runtime.Unavailable, "unknown server %q", serverID)
+	return "", fmt.Errorf("%w: unknown server %q", runtime.ErrNotDelivered, serverID)
 }

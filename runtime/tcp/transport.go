@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		if errors.As(err, &re) {
 			return runtime.Response{}, err
 		}
-		return runtime.Response{}, runtime.Errorf(runtime.Unavailable, "resolve server %q: %v", serverID, err)
+		return runtime.Response{}, fmt.Errorf("%w: resolve server %q: %v", runtime.ErrNotDelivered, serverID, err)
 	}
 	p := t.peer(addr)
 	for attempt := 1; ; attempt++ {
@@ -177,7 +178,7 @@ func (p *peer) conn(ctx context.Context) (*clientConn, error) {
 		if wait := time.Until(p.retryAt); wait > 0 {
 			err := p.lastErr
 			p.mu.Unlock()
-			return nil, runtime.Errorf(runtime.Unavailable, "dial %s: %v (next attempt in %v)", p.addr, err, wait.Round(time.Millisecond))
+			return nil, fmt.Errorf("%w: dial %s: %v (next attempt in %v)", runtime.ErrNotDelivered, p.addr, err, wait.Round(time.Millisecond))
 		}
 		if !p.t.goStart(1) {
 			p.mu.Unlock()
@@ -220,7 +221,7 @@ func (p *peer) dial(a *dialAttempt) {
 		p.backoff = min(max(2*p.backoff, p.t.o.backoffMin), p.t.o.backoffMax)
 		p.retryAt = time.Now().Add(p.backoff)
 		p.lastErr = err
-		a.err = runtime.Errorf(runtime.Unavailable, "dial %s: %v", p.addr, err)
+		a.err = fmt.Errorf("%w: dial %s: %v", runtime.ErrNotDelivered, p.addr, err)
 		return
 	}
 	if !p.t.goStart(2) {
