@@ -1,8 +1,8 @@
 package session_test
 
-// One test per pomelo bug from SESSIONS.md that concerns the store, proving it is not
-// copied. Bug 9 (lost updates between backends) is documented in the package doc; the
-// merge semantics it rests on are tested by TestPushAllMerges.
+// One test per pomelo bug from SESSIONS.md (at the repository root) that concerns the
+// store, proving it is not copied. Bug 9 (lost updates between backends) is documented in
+// the package doc; the merge semantics it rests on are tested by TestPushAllMerges.
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
-// Bug 1: BackendSession.export returned every field undefined.
-func TestBug1ExportFieldsPopulated(t *testing.T) {
+// Pomelo bug 1: BackendSession.export returned every field undefined.
+func TestExportFieldsPopulated(t *testing.T) {
 	st := session.NewStore(fid)
 	s := st.Create(nil)
 	if err := s.Bind("u1"); err != nil {
@@ -55,8 +55,8 @@ func TestBug1ExportFieldsPopulated(t *testing.T) {
 	}
 }
 
-// Bug 2: Session.remove(key) deleted the session's own field instead of the setting.
-func TestBug2RemoveDeletesSetting(t *testing.T) {
+// Pomelo bug 2: Session.remove(key) deleted the session's own field instead of the setting.
+func TestRemoveDeletesSetting(t *testing.T) {
 	st := session.NewStore(fid)
 	s := st.Create(nil)
 	if err := s.Bind("u1"); err != nil {
@@ -92,9 +92,9 @@ func TestBug2RemoveDeletesSetting(t *testing.T) {
 	}
 }
 
-// Bug 3: uid 0 or "" broke bind and unbind through truthiness checks. "" is rejected
-// cleanly; "0" is an ordinary uid.
-func TestBug3EmptyUIDRejected(t *testing.T) {
+// Pomelo bug 3: uid 0 or "" broke bind and unbind through truthiness checks.
+// "" is rejected cleanly; "0" is an ordinary uid.
+func TestEmptyUIDRejectedZeroUIDBinds(t *testing.T) {
 	st := session.NewStore(fid)
 	s := st.Create(nil)
 	hooks := 0
@@ -132,10 +132,10 @@ func TestBug3EmptyUIDRejected(t *testing.T) {
 	}
 }
 
-// Bug 4: mixing "5" and 5 left stale uid-index entries. Keys are typed here; bind,
-// unbind, rebind and close cycles, including a uid that spells a sid, leave the index
-// holding exactly the live bindings.
-func TestBug4NoStaleUIDIndexEntries(t *testing.T) {
+// Pomelo bug 4: mixing "5" and 5 left stale uid-index entries.
+// Keys are typed here; bind, unbind, rebind and close cycles, including a uid that spells
+// a sid, leave the index holding exactly the live bindings.
+func TestNoStaleUIDIndexEntries(t *testing.T) {
 	st := session.NewStore(fid)
 	a := st.Create(nil)
 	b := st.Create(nil)
@@ -182,9 +182,9 @@ func TestBug4NoStaleUIDIndexEntries(t *testing.T) {
 	check(map[string][]session.ID{sidUID: nil, "x": nil, "y": nil})
 }
 
-// Bug 6: the settings "deep copy" was shallow. No snapshot, copy or pushed buffer may
-// alias the store, nested values included.
-func TestBug6SnapshotNeverAliases(t *testing.T) {
+// Pomelo bug 6: the settings "deep copy" was shallow.
+// No snapshot, copy or pushed buffer may alias the store, nested values included.
+func TestSnapshotNeverAliases(t *testing.T) {
 	st := session.NewStore(fid)
 	s := st.Create(nil)
 	if err := s.Bind("u"); err != nil {
@@ -272,9 +272,10 @@ func TestSettingsCloneDeep(t *testing.T) {
 	}
 }
 
-// Bug 8: numbers went through float64. Every value round-trips Set → Get exactly, and
-// also through a JSON-encoded Info, as it would over the wire.
-func TestBug8LosslessValues(t *testing.T) {
+// Pomelo bug 8: numbers went through float64.
+// Every value round-trips Set → Get exactly, and also through a JSON-encoded Info, as it
+// would over the wire.
+func TestValuesRoundTripLosslessly(t *testing.T) {
 	type inner struct {
 		N uint64         `json:"n"`
 		M map[string]any `json:"m"`

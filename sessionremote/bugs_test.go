@@ -15,11 +15,11 @@ import (
 	"github.com/sessionrpc/sessionrpc/sessionremote"
 )
 
-// Each test here is one of the pomelo bugs SESSIONS.md lists, seen from a
-// backend through sys.sessionRemote.
+// Each test here guards against one of the pomelo bugs listed in SESSIONS.md
+// at the repository root, seen from a backend through sys.sessionRemote.
 
-// Bug 1: BackendSession.export returned every field undefined.
-func TestBug1ExportHasEveryField(t *testing.T) {
+// Pomelo bug 1: BackendSession.export returned every field undefined.
+func TestExportHasEveryField(t *testing.T) {
 	c := newCluster(t)
 	s := c.store.Create(&conn{})
 	s.Bind("u1")
@@ -34,8 +34,8 @@ func TestBug1ExportHasEveryField(t *testing.T) {
 	}
 }
 
-// Bug 2: Session.remove(key) deleted the session's own field.
-func TestBug2RemoveDeletesTheSetting(t *testing.T) {
+// Pomelo bug 2: Session.remove(key) deleted the session's own field.
+func TestRemoveDeletesTheSetting(t *testing.T) {
 	c := newCluster(t)
 	s := c.store.Create(&conn{})
 	s.Bind("u1")
@@ -50,8 +50,8 @@ func TestBug2RemoveDeletesTheSetting(t *testing.T) {
 	}
 }
 
-// Bug 3: uid 0 or "" broke bind and unbind.
-func TestBug3FalsyUIDs(t *testing.T) {
+// Pomelo bug 3: uid 0 or "" broke bind and unbind.
+func TestEmptyUIDRejectedZeroUIDBinds(t *testing.T) {
 	c := newCluster(t)
 	ctx := bg(t)
 	s := c.store.Create(&conn{})
@@ -67,8 +67,8 @@ func TestBug3FalsyUIDs(t *testing.T) {
 	}
 }
 
-// Bug 4: "5" vs 5 left stale uid-index entries.
-func TestBug4NoStaleUIDIndex(t *testing.T) {
+// Pomelo bug 4: "5" vs 5 left stale uid-index entries.
+func TestUnbindLeavesNoStaleUIDIndex(t *testing.T) {
 	c := newCluster(t)
 	ctx := bg(t)
 	s := c.store.Create(&conn{})
@@ -87,10 +87,10 @@ func TestBug4NoStaleUIDIndex(t *testing.T) {
 	}
 }
 
-// Bug 5: callbacks crashed when nil, and one path answered synchronously
-// while the rest answered later. Here every call returns exactly once, on
-// the caller's goroutine, with an error or without.
-func TestBug5EveryPathReturnsOnce(t *testing.T) {
+// Pomelo bug 5: callbacks crashed when nil; one path answered synchronously.
+// Here every call returns exactly once, on the caller's goroutine, with an
+// error or without.
+func TestEveryCallReturnsOnce(t *testing.T) {
 	c := newCluster(t)
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -113,8 +113,8 @@ func TestBug5EveryPathReturnsOnce(t *testing.T) {
 	}
 }
 
-// Bug 6: the settings "deep copy" was shallow.
-func TestBug6SnapshotsNeverAlias(t *testing.T) {
+// Pomelo bug 6: the settings "deep copy" was shallow.
+func TestSnapshotsNeverAlias(t *testing.T) {
 	c := newCluster(t)
 	ctx := bg(t)
 	s := c.store.Create(&conn{})
@@ -144,9 +144,8 @@ func TestBug6SnapshotsNeverAlias(t *testing.T) {
 	}
 }
 
-// Bug 7: an RPC to an unknown or offline server never called back, and
-// remote errors lost their message.
-func TestBug7DeadServerAnswersAtOnce(t *testing.T) {
+// Pomelo bug 7: RPCs to dead servers never called back; errors lost messages.
+func TestUnknownServerFailsAtOnceAndErrorsKeepTheirMessage(t *testing.T) {
 	c := newCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -165,9 +164,9 @@ func TestBug7DeadServerAnswersAtOnce(t *testing.T) {
 	}
 }
 
-// Bug 8: numbers turned into float64. Values set on either side read back as
-// the same Go value on the other.
-func TestBug8LosslessSettings(t *testing.T) {
+// Pomelo bug 8: numbers turned into float64.
+// Values set on either side read back as the same Go value on the other.
+func TestSettingsRoundTripLosslessly(t *testing.T) {
 	type pos struct {
 		X, Y int64
 		Tags []string
@@ -235,9 +234,9 @@ func TestBug8LosslessSettings(t *testing.T) {
 	}
 }
 
-// Bug 9: two backends pushing one session race. Per-key Push means
-// concurrent pushes of different keys never undo each other.
-func TestBug9PushesOfDifferentKeysDoNotClobber(t *testing.T) {
+// Pomelo bug 9: two backends pushing one session race.
+// Per-key Push means concurrent pushes of different keys never undo each other.
+func TestPushesOfDifferentKeysDoNotClobber(t *testing.T) {
 	c := newCluster(t)
 	ctx := bg(t)
 	s := c.store.Create(&conn{})

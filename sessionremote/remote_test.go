@@ -111,10 +111,13 @@ func TestOverNetworks(t *testing.T) {
 		{"Push", TestPush}, {"PushAllMerges", TestPushAllMerges}, {"GetBySid", TestGetBySid},
 		{"GetByUid", TestGetByUid}, {"KickBySid", TestKickBySid}, {"KickByUid", TestKickByUid},
 		{"BackendSession", TestBackendSession}, {"ClosedSession", TestBackendSessionOnAClosedSession},
-		{"Bug1", TestBug1ExportHasEveryField}, {"Bug3", TestBug3FalsyUIDs}, {"Bug4", TestBug4NoStaleUIDIndex},
-		{"Bug5", TestBug5EveryPathReturnsOnce}, {"Bug6", TestBug6SnapshotsNeverAlias},
-		{"Bug7", TestBug7DeadServerAnswersAtOnce}, {"Bug8", TestBug8LosslessSettings},
-		{"Bug9", TestBug9PushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
+		{"ExportHasEveryField", TestExportHasEveryField},
+		{"EmptyUIDRejectedZeroUIDBinds", TestEmptyUIDRejectedZeroUIDBinds},
+		{"UnbindLeavesNoStaleUIDIndex", TestUnbindLeavesNoStaleUIDIndex},
+		{"EveryCallReturnsOnce", TestEveryCallReturnsOnce}, {"SnapshotsNeverAlias", TestSnapshotsNeverAlias},
+		{"UnknownServerFailsAtOnceAndErrorsKeepTheirMessage", TestUnknownServerFailsAtOnceAndErrorsKeepTheirMessage},
+		{"SettingsRoundTripLosslessly", TestSettingsRoundTripLosslessly},
+		{"PushesOfDifferentKeysDoNotClobber", TestPushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
 	}
 	for _, n := range []string{"tcp", "nats"} {
 		t.Run(n, func(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 
 // SessionRemote is the system service every frontend server offers so that
 // backends can reach the sessions it holds. Routes and semantics are pomelo's
-// sys.sessionRemote; where pomelo misbehaves, SESSIONS.md in the design notes
-// says what this does instead. Errors match the sentinels of this package
-// with errors.Is on either side of the wire.
+// sys.sessionRemote; SESSIONS.md at the repository root gives them operation
+// by operation, with every deviation from pomelo and why. Errors match the
+// sentinels of this package with errors.Is on either side of the wire.
 //
 //rpcgen:service sys.sessionRemote
 //rpcgen:proxy SessionProxy sid

@@ -1,6 +1,6 @@
 // Clusterdemo runs a whole sessionrpc cluster in one process and proves
-// that sys.sessionRemote does what SESSIONS.md says, under load, over a real
-// transport.
+// that sys.sessionRemote does what SESSIONS.md (at the repository root)
+// says, under load, over a real transport.
 //
 // Usage:
 //

@@ -1,0 +1,169 @@
+package sessionremote_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/session"
+	"github.com/sessionrpc/sessionrpc/sessionremote"
+)
+
+// Every example runs a frontend and a backend in one process over the
+// in-process transport, which encodes every call as the network transports
+// do. A cluster passes a TCP or NATS transport to runtime.NewClient instead.
+
+func ExampleNewBackendSessionService() {
+	// Frontend "connector-1": its session store, served as sys.sessionRemote.
+	store := session.NewStore("connector-1")
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	inproc := runtime.NewInProc()
+	if err := inproc.Serve("connector-1", srv); err != nil {
+		log.Fatal(err)
+	}
+	sid := store.Create(nil).ID() // the connector does this for each client connection
+
+	// A backend reaches every frontend through one service.
+	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
+	s, err := svc.Get(context.Background(), "connector-1", sid)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s.FrontendID(), s.ID())
+	// Output:
+	// connector-1 1
+}
+
+func ExampleBackendSessionService_Get() {
+	store := session.NewStore("connector-1")
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	inproc := runtime.NewInProc()
+	if err := inproc.Serve("connector-1", srv); err != nil {
+		log.Fatal(err)
+	}
+	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
+	ctx := context.Background()
+
+	front := store.Create(nil)
+	_ = front.Bind("user-42")
+	_ = front.Set("room", 7)
+
+	s, err := svc.Get(ctx, "connector-1", front.ID())
+	if err != nil {
+		log.Fatal(err)
+	}
+	var room int
+	ok, err := s.Get("room", &room) // typed and lossless
+	fmt.Println(s.UID(), room, ok, err)
+
+	// A session the frontend does not hold is an error, matched across the wire.
+	_, err = svc.Get(ctx, "connector-1", 999)
+	fmt.Println(errors.Is(err, sessionremote.ErrSessionNotFound), runtime.CodeOf(err))
+	// Output:
+	// user-42 7 true <nil>
+	// true not_found
+}
+
+func ExampleBackendSession_Bind() {
+	store := session.NewStore("connector-1")
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	inproc := runtime.NewInProc()
+	if err := inproc.Serve("connector-1", srv); err != nil {
+		log.Fatal(err)
+	}
+	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
+	ctx := context.Background()
+	front := store.Create(nil)
+
+	s, err := svc.Get(ctx, "connector-1", front.ID())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := s.Bind(ctx, "user-42"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s.UID(), front.UID()) // the snapshot and the real session agree
+
+	// A session bound to one uid refuses another; the snapshot keeps its uid.
+	err = s.Bind(ctx, "user-7")
+	fmt.Println(errors.Is(err, sessionremote.ErrAlreadyBound), s.UID())
+	// Output:
+	// user-42 user-42
+	// true user-42
+}
+
+func ExampleBackendSession_Push() {
+	store := session.NewStore("connector-1")
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	inproc := runtime.NewInProc()
+	if err := inproc.Serve("connector-1", srv); err != nil {
+		log.Fatal(err)
+	}
+	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
+	ctx := context.Background()
+	front := store.Create(nil)
+
+	s, err := svc.Get(ctx, "connector-1", front.ID())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := s.Set("room", 7); err != nil { // local: the frontend has not seen it
+		log.Fatal(err)
+	}
+	_, before := front.Raw("room")
+	if err := s.Push(ctx, "room"); err != nil { // now it has
+		log.Fatal(err)
+	}
+	room, after := front.Raw("room")
+	fmt.Println(before, after, string(room))
+
+	// Remove, then Push, deletes the key on the frontend too.
+	s.Remove("room")
+	if err := s.Push(ctx, "room"); err != nil {
+		log.Fatal(err)
+	}
+	_, still := front.Raw("room")
+	fmt.Println(still)
+	// Output:
+	// false true 7
+	// false
+}
+
+func ExampleBackendSession_Export() {
+	store := session.NewStore("connector-1")
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	inproc := runtime.NewInProc()
+	if err := inproc.Serve("connector-1", srv); err != nil {
+		log.Fatal(err)
+	}
+	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
+	ctx := context.Background()
+	front := store.Create(nil)
+	_ = front.Bind("user-42")
+	_ = front.Set("room", 7)
+	_ = front.Set("team", "red")
+
+	s, err := svc.Get(ctx, "connector-1", front.ID())
+	if err != nil {
+		log.Fatal(err)
+	}
+	info := s.Export()
+	fmt.Printf("%+v\n", info)
+
+	// The export is a deep copy: changing it changes neither the snapshot
+	// nor the frontend.
+	info.Settings["room"][0] = '9'
+	var room int
+	_, _ = s.Get("room", &room)
+	fmt.Println(room)
+	// Output:
+	// {ID:1 FrontendID:connector-1 UID:user-42 Settings:map[room:7 team:"red"]}
+	// 7
+}
