@@ -45,12 +45,13 @@ func (t *echoTarget) close() { t.stop() }
 // would.
 func newInProc(*env) (target, error) {
 	net := runtime.NewInProc()
-	if err := net.Serve(serverID, newEchoServer()); err != nil {
+	served, err := net.Serve(serverID, newEchoServer())
+	if err != nil {
 		return nil, err
 	}
 	return &echoTarget{
 		peer:   "sessionrpc-inproc",
 		client: NewEchoClient(runtime.NewClient(net)),
-		stop:   func() { net.Stop(serverID) },
+		stop:   func() { served.Close() },
 	}, nil
 }

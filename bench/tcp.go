@@ -14,7 +14,7 @@ import (
 
 // serveTCP serves d on a loopback port and returns a client transport that
 // reaches it as serverID, and a function that stops both.
-func serveTCP(d runtime.Dispatcher) (*tcp.Transport, func(), error) {
+func serveTCP(d *runtime.Server) (*tcp.Transport, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err

@@ -40,7 +40,7 @@ func benchClient(b *testing.B) *runtime.Client {
 	n := runtime.NewInProc()
 	srv := runtime.NewServer()
 	srv.RegisterService(&benchDesc, nil)
-	if err := n.Serve("s", srv); err != nil {
+	if _, err := n.Serve("s", srv); err != nil {
 		b.Fatal(err)
 	}
 	return runtime.NewClient(n)

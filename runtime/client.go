@@ -13,7 +13,7 @@ import (
 // concurrent use.
 type Client struct {
 	t     Transport
-	opts  options
+	opts  clientOptions
 	ic    Interceptor
 	reqs  sync.Pool   // of *Request
 	bufs  sync.Pool   // of *[]byte, for payloads when the codec is an AppendCodec
@@ -21,9 +21,9 @@ type Client struct {
 }
 
 // NewClient returns a client that sends its calls through t. Options:
-// [WithCodec], [WithInterceptors], [WithMaxPayload].
-func NewClient(t Transport, opts ...Option) *Client {
-	o := newOptions(opts)
+// [WithCodec], [WithInterceptors], [WithMaxPayload], [WithDefaultTimeout].
+func NewClient(t Transport, opts ...ClientOption) *Client {
+	o := newClientOptions(opts)
 	c := &Client{t: t, opts: o, ic: chain(o.interceptors)}
 	c.reqs.New = func() any { return new(Request) }
 	c.bufs.New = func() any { return new([]byte) }
@@ -34,6 +34,13 @@ func NewClient(t Transport, opts ...Option) *Client {
 // Invoke calls route on server serverID with args and decodes the answer into
 // result (nil for error-only methods). Every error it returns is an [*Error].
 func (c *Client) Invoke(ctx context.Context, serverID, route string, args, result any) error {
+	if c.opts.defaultTimeout > 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.opts.defaultTimeout)
+			defer cancel()
+		}
+	}
 	if c.ic == nil {
 		return c.roundTrip(ctx, serverID, route, args, result)
 	}
@@ -110,8 +117,14 @@ func asError(err error) error {
 	if err == nil {
 		return nil
 	}
+	if nilPointerError(err) {
+		return errNilError // a typed nil from an interceptor
+	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			return errNilError
+		}
 		return err
 	}
 	switch {

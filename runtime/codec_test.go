@@ -27,7 +27,7 @@ func TestWithCodecIsUsedOnBothSides(t *testing.T) {
 	n := runtime.NewInProc()
 	srv := runtime.NewServer(runtime.WithCodec(&server))
 	srv.RegisterService(&benchDesc, nil)
-	if err := n.Serve("s", srv); err != nil {
+	if _, err := n.Serve("s", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := runtime.NewClient(n, runtime.WithCodec(&client))

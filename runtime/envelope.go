@@ -84,16 +84,8 @@ func AppendRequest(buf []byte, r *Request) []byte {
 }
 
 // ParseRequest decodes a request from its wire form. The result's Payload
-// aliases data. See also [RequestParser].
+// aliases data.
 func ParseRequest(data []byte) (Request, error) { return parseRequest(data, nil) }
-
-// A RequestParser parses requests into what its Dispatch takes, as
-// [*Server] does: it knows its routes, so the route of a request for one of
-// them costs no allocation. Transports use it when their Dispatcher has it,
-// [ParseRequest] otherwise.
-type RequestParser interface {
-	ParseRequest(data []byte) (Request, error)
-}
 
 // parseRequest is [ParseRequest], taking the route's string from known when
 // it is not nil and knows it.

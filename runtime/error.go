@@ -85,8 +85,15 @@ func CodeOf(err error) Code {
 
 // statusOf turns any error into the code, key and message sent on the wire.
 func statusOf(err error) (c Code, key, msg string) {
+	if nilPointerError(err) {
+		return errNilError.code, errNilError.key, errNilError.msg
+	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			// A typed nil in the chain: it would crash whoever reads it.
+			return errNilError.code, errNilError.key, errNilError.msg
+		}
 		return e.code, e.key, messageOf(err, e)
 	}
 	c = CodeOf(err)

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
@@ -16,14 +15,6 @@ type inprocNetwork struct{ n *runtime.InProc }
 
 func (n inprocNetwork) Transport() runtime.Transport { return n.n }
 func (n inprocNetwork) MaxPayload() int              { return runtime.DefaultMaxPayload }
-func (n inprocNetwork) Serve(id string, d runtime.Dispatcher) (rpctest.Listener, error) {
-	return inprocListener{n.n, id}, n.n.Serve(id, d)
+func (n inprocNetwork) Serve(id string, srv *runtime.Server) (rpctest.Listener, error) {
+	return n.n.Serve(id, srv)
 }
-
-type inprocListener struct {
-	n  *runtime.InProc
-	id string
-}
-
-func (l inprocListener) Stop()                              { l.n.Stop(l.id) }
-func (l inprocListener) Shutdown(ctx context.Context) error { return l.n.Shutdown(ctx, l.id) }

@@ -7,6 +7,9 @@ type CallInfo struct {
 	Route    string // e.g. "sys.sessionRemote.bind"
 	ServerID string // the target server; empty on the server side
 	Server   bool   // true when the interceptor runs on the server
+	// Peer is the caller as the server's transport saw it; nil on the
+	// client side.
+	Peer *Peer
 }
 
 // CallFunc runs the rest of a call: on the client it encodes args, sends them

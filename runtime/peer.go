@@ -9,7 +9,8 @@ import (
 )
 
 // Peer is the other end of a call as the server's transport saw it. An
-// authorization interceptor reads it with [PeerFromContext].
+// [Admission] sees it in [CallInfo]; handlers and interceptors read it with
+// [PeerFromContext].
 type Peer struct {
 	Addr net.Addr // the remote address; nil in-process
 	// TLS is the connection's TLS state, nil without TLS. With mutual TLS,
@@ -19,12 +20,6 @@ type Peer struct {
 	// with mutual TLS, the certificate's subject common name); empty when
 	// the transport authenticated nobody.
 	Identity string
-}
-
-// ContextWithPeer returns ctx carrying p. Transports call it before
-// [Dispatcher.Dispatch].
-func ContextWithPeer(ctx context.Context, p *Peer) context.Context {
-	return context.WithValue(ctx, ctxkey.Peer{}, p)
 }
 
 // PeerFromContext returns the peer of the call ctx belongs to, if the

@@ -4,41 +4,57 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
-// Server dispatches calls to the services registered on it. It knows nothing
-// of networks: a transport decodes a [Request] off the wire and hands it to
-// [Server.Dispatch]. One Server may be served by several transports at once.
+// Server holds the services a server offers and runs the calls that
+// transports hand it. It knows nothing of networks: a transport serves it
+// through an [Endpoint], and one Server may be served by several transports
+// at once.
+//
+// Every call takes one path, whatever the transport: parse the envelope,
+// make the call's context (the caller's deadline and [Peer]), admit it
+// ([Admission], budgets), decode the arguments, run the interceptors and the
+// handler, encode the result; an [Observer] sees the outcome of every call
+// that parsed. A panic anywhere on that path becomes an Internal error for
+// the caller and one log record; the server keeps serving.
 type Server struct {
-	opts   options
+	opts   serverOptions
 	ic     Interceptor
 	mu     sync.Mutex                        // serialises registration
 	routes atomic.Pointer[map[string]*route] // copied on write: read without a lock per call
+	budget *Budget                           // bytes of all calls in flight, every transport
 
 	closing  atomic.Bool
 	inflight atomic.Int64
-	drained  chan struct{} // receives when inflight drops to zero while closing
+	drain    drainSignal // fires when inflight drops to zero while closing
+
+	refused [numCodes]atomic.Int64 // calls answered without running, by code
 }
+
+// numCodes is the number of status codes, for counters indexed by code.
+const numCodes = int(Unauthenticated) + 1
 
 type route struct {
 	desc MethodDesc
-	impl any
-	call CallFunc // desc.Handler bound to impl, built once
+	// call runs the handler bound to its implementation, turning a panic
+	// into an Internal error inside the interceptor chain, so that
+	// interceptors see it as the caller will.
+	call CallFunc
 }
 
 // NewServer returns a server with no services. Options: [WithCodec],
-// [WithInterceptors], [WithLogger], [WithMaxPayload].
-func NewServer(opts ...Option) *Server {
-	o := newOptions(opts)
+// [WithInterceptors], [WithAdmission], [WithObserver], [WithLogger],
+// [WithMaxPayload], [WithServerBudget].
+func NewServer(opts ...ServerOption) *Server {
+	o := newServerOptions(opts)
 	return &Server{
-		opts:    o,
-		ic:      chain(o.interceptors),
-		drained: make(chan struct{}, 1),
+		opts:   o,
+		ic:     chain(o.interceptors),
+		budget: NewBudget(o.serverBudget, nil),
+		drain:  newDrainSignal(),
 	}
 }
 
@@ -56,12 +72,22 @@ func (s *Server) RegisterService(desc *ServiceDesc, impl any) {
 		if _, dup := routes[m.Route]; dup {
 			panic(fmt.Sprintf("sessionrpc: route %q registered twice", m.Route))
 		}
-		h := m.Handler
-		routes[m.Route] = &route{desc: m, impl: impl, call: func(ctx context.Context, args, result any) error {
-			return h(ctx, impl, args, result)
-		}}
+		routes[m.Route] = &route{desc: m, call: s.bind(m, impl)}
 	}
 	s.routes.Store(&routes)
+}
+
+// bind returns the CallFunc that runs m's handler on impl.
+func (s *Server) bind(m MethodDesc, impl any) CallFunc {
+	h, name, log := m.Handler, m.Route, s.opts.logger
+	return func(ctx context.Context, args, result any) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = panicked(log, name, "handler", p)
+			}
+		}()
+		return checkNilError(log, name, h(ctx, impl, args, result))
+	}
 }
 
 // Routes returns the registered routes, sorted, for diagnostics.
@@ -73,60 +99,17 @@ func (s *Server) Routes() []string {
 	return slices.Sorted(maps.Keys(*routes))
 }
 
-// Dispatch runs one call: it decodes the arguments, runs the interceptors and
-// the handler under the caller's deadline, and encodes the result. A
-// panicking handler yields Internal and the server keeps serving; an unknown
-// route yields Unimplemented.
-func (s *Server) Dispatch(ctx context.Context, req *Request) Response {
-	if !s.enter() {
-		return ErrorResponse(errShuttingDown)
-	}
-	defer s.leave()
-	var rt *route
+// lookup returns the route registered under name, or nil.
+func (s *Server) lookup(name string) *route {
 	if routes := s.routes.Load(); routes != nil {
-		rt = (*routes)[req.Route]
+		return (*routes)[name]
 	}
-	if rt == nil {
-		return ErrorResponse(Errorf(Unimplemented, "unknown route %q", req.Route))
-	}
-	if req.Timeout > 0 && !hasDeadlineWithin(ctx, req.Timeout) {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		defer cancel()
-	}
-	if len(req.Metadata) > 0 {
-		ctx = withIncomingMetadata(ctx, req.Metadata)
-	}
-	if len(req.Payload) > s.opts.maxPayload {
-		return ErrorResponse(Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", req.Route, len(req.Payload), s.opts.maxPayload))
-	}
-	args := rt.desc.NewArgs()
-	if err := s.opts.codec.Unmarshal(req.Payload, args); err != nil {
-		return ErrorResponse(Errorf(InvalidArgument, "%s: decode arguments: %v", req.Route, err))
-	}
-	var result any
-	if rt.desc.NewResult != nil {
-		result = rt.desc.NewResult()
-	}
-	if err := s.run(ctx, rt, req.Route, args, result); err != nil {
-		return ErrorResponse(err)
-	}
-	if result == nil {
-		return Response{}
-	}
-	payload, err := s.opts.codec.Marshal(result)
-	if err != nil {
-		return ErrorResponse(Errorf(Internal, "%s: encode result: %v", req.Route, err))
-	}
-	if len(payload) > s.opts.maxPayload {
-		return ErrorResponse(Errorf(ResourceExhausted, "%s: result of %d bytes exceeds the limit of %d", req.Route, len(payload), s.opts.maxPayload))
-	}
-	return Response{Payload: payload}
+	return nil
 }
 
-// ParseRequest implements [RequestParser]: a request for a registered route
-// gets the route's string as registered, with no allocation.
-func (s *Server) ParseRequest(data []byte) (Request, error) {
+// parseRequest parses a request envelope, giving a registered route the
+// route's string as registered, with no allocation.
+func (s *Server) parseRequest(data []byte) (Request, error) {
 	routes := s.routes.Load()
 	if routes == nil {
 		return parseRequest(data, nil)
@@ -139,30 +122,10 @@ func (s *Server) ParseRequest(data []byte) (Request, error) {
 	})
 }
 
-// hasDeadlineWithin reports whether ctx already ends within d, as when the
-// transport made the call's context from the envelope's timeout: a second
-// timer for the same deadline would only cost.
-func hasDeadlineWithin(ctx context.Context, d time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return ok && time.Until(dl) <= d
-}
-
-// run calls the handler through the interceptors, turning a panic into an
-// Internal error.
-func (s *Server) run(ctx context.Context, rt *route, name string, args, result any) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.opts.logger.Error("sessionrpc: handler panicked", "route", name, "panic", p, "stack", string(debug.Stack()))
-			err = Errorf(Internal, "%s: handler panicked: %v", name, p)
-		}
-	}()
-	if s.ic == nil {
-		return rt.call(ctx, args, result)
-	}
-	return s.ic(ctx, CallInfo{Route: name, Server: true}, args, result, rt.call)
-}
-
-var errShuttingDown = NewError(Unavailable, "server is shutting down")
+// ErrShuttingDown is the Unavailable error of calls that reach a server, or
+// one of its transports, that is shutting down. It is safe to send them to
+// another server: they did not run.
+var ErrShuttingDown = NewError(Unavailable, "server is shutting down")
 
 func (s *Server) enter() bool {
 	s.inflight.Add(1)
@@ -175,23 +138,43 @@ func (s *Server) enter() bool {
 
 func (s *Server) leave() {
 	if s.inflight.Add(-1) == 0 && s.closing.Load() {
-		select {
-		case s.drained <- struct{}{}:
-		default:
-		}
+		s.drain.fire()
 	}
 }
 
-// Shutdown stops the server taking new calls (they get Unavailable) and waits
-// until the calls in flight have returned or ctx is done.
+// Shutdown stops the server taking new calls, on every transport (they get
+// [ErrShuttingDown]), and waits until the calls in flight have returned or
+// ctx is done. Transports have a Shutdown of their own, which also drains
+// their connections; call that when you stop one transport.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
-	for s.inflight.Load() > 0 {
-		select {
-		case <-s.drained:
-		case <-ctx.Done():
-			return ctx.Err()
+	return s.drain.wait(ctx, &s.inflight)
+}
+
+// Stats is a server's count of what it did, for monitoring.
+type Stats struct {
+	// InFlight is the number of calls between their arrival and their
+	// answer, on every transport.
+	InFlight int64
+	// BudgetUsed is the bytes charged to the server's budget now.
+	BudgetUsed int64
+	// Refused counts the calls answered without running their handler, by
+	// code: unknown routes (Unimplemented), admissions' refusals, budgets
+	// (ResourceExhausted), undecodable arguments (InvalidArgument), a
+	// server shutting down (Unavailable). Codes with none are absent.
+	Refused map[Code]int64
+}
+
+// Stats returns what the server counted so far.
+func (s *Server) Stats() Stats {
+	st := Stats{InFlight: s.inflight.Load(), BudgetUsed: s.budget.Used()}
+	for c := range s.refused {
+		if n := s.refused[c].Load(); n > 0 {
+			if st.Refused == nil {
+				st.Refused = make(map[Code]int64)
+			}
+			st.Refused[Code(c)] = n
 		}
 	}
-	return nil
+	return st
 }

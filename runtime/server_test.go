@@ -1,15 +1,11 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
@@ -19,7 +15,7 @@ func TestRegisterWhileServing(t *testing.T) {
 	n := runtime.NewInProc()
 	srv := runtime.NewServer()
 	srv.RegisterService(&benchDesc, nil)
-	if err := n.Serve("s", srv); err != nil {
+	if _, err := n.Serve("s", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := runtime.NewClient(n)
@@ -65,36 +61,4 @@ func TestRegisterTwicePanics(t *testing.T) {
 		}
 	}()
 	srv.RegisterService(&benchDesc, nil)
-}
-
-// Server.ParseRequest parses as ParseRequest does, and gives a registered
-// route the registered string, allocating nothing for it.
-func TestServerParseRequest(t *testing.T) {
-	srv := runtime.NewServer()
-	if _, err := srv.ParseRequest(runtime.AppendRequest(nil, &runtime.Request{Route: "bench.svc.bind"})); err != nil {
-		t.Fatalf("with no routes registered: %v", err)
-	}
-	srv.RegisterService(&benchDesc, nil)
-	for _, r := range []runtime.Request{
-		{Route: "bench.svc.bind", Timeout: time.Second, Metadata: runtime.Metadata{"k": "v"}, Payload: []byte(`{"a1":"u"}`)},
-		{Route: "bench.svc.unknown", Payload: []byte(`{}`)},
-		{Route: ""},
-	} {
-		data := runtime.AppendRequest(nil, &r)
-		got, err := srv.ParseRequest(data)
-		want, wantErr := runtime.ParseRequest(data)
-		if err != nil || wantErr != nil {
-			t.Fatalf("ParseRequest(%q): %v, %v", r.Route, err, wantErr)
-		}
-		if diff := cmp.Diff(want, got, cmp.Comparer(bytes.Equal)); diff != "" {
-			t.Errorf("Server.ParseRequest differs from ParseRequest (-want +got):\n%s", diff)
-		}
-	}
-	if _, err := srv.ParseRequest([]byte{1, 200}); !errors.Is(err, runtime.ErrMalformed) {
-		t.Errorf("malformed request: err = %v, want ErrMalformed", err)
-	}
-	data := runtime.AppendRequest(nil, &runtime.Request{Route: "bench.svc.bind", Timeout: time.Second, Payload: []byte(`{}`)})
-	if allocs := testing.AllocsPerRun(100, func() { _, _ = srv.ParseRequest(data) }); allocs != 0 {
-		t.Errorf("parsing a request for a registered route: %v allocations, want 0", allocs)
-	}
 }

@@ -15,14 +15,6 @@ type Transport interface {
 	RoundTrip(ctx context.Context, serverID string, req *Request) (Response, error)
 }
 
-// Dispatcher runs calls that arrive at a server. [*Server] is the Dispatcher
-// that transports normally serve. ctx is cancelled when the caller gives up.
-// The response's payload is read-only: a transport encodes it and must not
-// change it.
-type Dispatcher interface {
-	Dispatch(ctx context.Context, req *Request) Response
-}
-
 // Invoker makes a typed call to a route on a server. Generated clients call
 // through it; [*Client] is the Invoker over any [Transport].
 type Invoker interface {

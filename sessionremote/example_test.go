@@ -21,7 +21,7 @@ func ExampleNewBackendSessionService() {
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
 	inproc := runtime.NewInProc()
-	if err := inproc.Serve("connector-1", srv); err != nil {
+	if _, err := inproc.Serve("connector-1", srv); err != nil {
 		log.Fatal(err)
 	}
 	sid := store.Create(nil).ID() // the connector does this for each client connection
@@ -42,7 +42,7 @@ func ExampleBackendSessionService_Get() {
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
 	inproc := runtime.NewInProc()
-	if err := inproc.Serve("connector-1", srv); err != nil {
+	if _, err := inproc.Serve("connector-1", srv); err != nil {
 		log.Fatal(err)
 	}
 	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
@@ -73,7 +73,7 @@ func ExampleBackendSession_Bind() {
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
 	inproc := runtime.NewInProc()
-	if err := inproc.Serve("connector-1", srv); err != nil {
+	if _, err := inproc.Serve("connector-1", srv); err != nil {
 		log.Fatal(err)
 	}
 	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
@@ -102,7 +102,7 @@ func ExampleBackendSession_Push() {
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
 	inproc := runtime.NewInProc()
-	if err := inproc.Serve("connector-1", srv); err != nil {
+	if _, err := inproc.Serve("connector-1", srv); err != nil {
 		log.Fatal(err)
 	}
 	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
@@ -140,7 +140,7 @@ func ExampleBackendSession_Export() {
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
 	inproc := runtime.NewInProc()
-	if err := inproc.Serve("connector-1", srv); err != nil {
+	if _, err := inproc.Serve("connector-1", srv); err != nil {
 		log.Fatal(err)
 	}
 	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))

@@ -1,7 +1,6 @@
 package sessionremote_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
@@ -35,7 +34,13 @@ func FuzzDispatch(f *testing.F) {
 		s.Bind("u1")
 		srv := runtime.NewServer()
 		sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
-		resp := srv.Dispatch(context.Background(), &runtime.Request{Route: routes[int(route)%len(routes)], Payload: payload})
+		ep := srv.Endpoint()
+		var c runtime.Call
+		resp, ok := ep.BeginRequest(&c, runtime.Request{Route: routes[int(route)%len(routes)], Payload: payload}, nil, nil)
+		if ok {
+			resp = ep.Serve(&c)
+			ep.Done(&c)
+		}
 		if resp.Code == runtime.OK && resp.Key != "" {
 			t.Fatalf("success with an error key %q", resp.Key)
 		}

@@ -93,10 +93,11 @@ func connect(t testing.TB, srv *runtime.Server) runtime.Transport {
 		return tr
 	}
 	n := runtime.NewInProc()
-	if err := n.Serve(fid, srv); err != nil {
+	served, err := n.Serve(fid, srv)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { n.Stop(fid) })
+	t.Cleanup(func() { served.Close() })
 	return n
 }
 

@@ -218,7 +218,9 @@ func (f *frontend) stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("serve: %w", err))
 		}
 	}
-	errs = append(errs, f.rpc.Shutdown(ctx))
+	// The transport's Shutdown drained every call of the frontend's
+	// server: there is nothing left for the server's own Shutdown to wait
+	// for.
 	if f.nc != nil {
 		f.nc.Close()
 	}

@@ -104,10 +104,11 @@ func setup(t *testing.T) *fixture {
 	net := runtime.NewInProc()
 	srv := runtime.NewServer(runtime.WithInterceptors(seen), runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	RegisterInventoryServer(srv, f.impl)
-	if err := net.Serve("shop-1", srv); err != nil {
+	served, err := net.Serve("shop-1", srv)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { net.Stop("shop-1") })
+	t.Cleanup(func() { served.Close() })
 	f.client = NewInventoryClient(runtime.NewClient(net, runtime.WithInterceptors(seen)))
 	return f
 }

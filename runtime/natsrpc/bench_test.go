@@ -39,7 +39,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(srv.Close)
+	b.Cleanup(func() { srv.Close() })
 	tr := natsrpc.NewTransport(cnc, natsrpc.WithLogger(quiet))
 	b.Cleanup(tr.Close)
 	client := runtime.NewClient(tr)
@@ -62,13 +62,20 @@ func BenchmarkRoundTrip(b *testing.B) {
 	// Callers set deadlines: the realistic cost includes them.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	// The transport alone: RoundTrip and Serve with a dispatcher that
-	// echoes the payload, so that neither codec nor runtime.Server counts.
-	raw, err := natsrpc.Serve(snc, "bench-raw", echoDispatcher{}, natsrpc.WithLogger(quiet))
+	// The transport with as little else as can be: RoundTrip, and a server
+	// whose codec passes bytes through and whose handler echoes them.
+	rawServer := runtime.NewServer(runtime.WithLogger(quiet), runtime.WithCodec(rawCodec{}))
+	rawServer.RegisterService(&runtime.ServiceDesc{Name: "bench", Methods: []runtime.MethodDesc{{
+		Route: "bench.echo", NewArgs: newOf[[]byte](), NewResult: newOf[[]byte](),
+		Handler: func(ctx context.Context, impl, args, result any) error {
+			*result.(*[]byte) = *args.(*[]byte)
+			return nil
+		}}}}, nil)
+	raw, err := natsrpc.Serve(snc, "bench-raw", rawServer, natsrpc.WithLogger(quiet))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(raw.Close)
+	b.Cleanup(func() { raw.Close() })
 	transportCall := func() error {
 		resp, err := tr.RoundTrip(ctx, "bench-raw", &runtime.Request{Route: "bench.echo", Timeout: time.Hour, Payload: plain})
 		if err == nil {
@@ -108,10 +115,14 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-type echoDispatcher struct{}
+// rawCodec carries *[]byte values as they are.
+type rawCodec struct{}
 
-func (echoDispatcher) Dispatch(ctx context.Context, req *runtime.Request) runtime.Response {
-	return runtime.Response{Payload: req.Payload}
+func (rawCodec) Name() string                  { return "raw" }
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*[]byte), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*[]byte) = append([]byte(nil), data...)
+	return nil
 }
 
 // parallel runs b.N calls from n goroutines.

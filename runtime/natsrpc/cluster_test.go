@@ -38,7 +38,7 @@ func TestClusterNodeFailover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { srv.Close() })
 
 	cnc := connect(t, b.URL()+","+c.URL(), nats.DontRandomize(), nats.ReconnectWait(100*time.Millisecond))
 	tr := natsrpc.NewTransport(cnc, natsrpc.WithSubjectPrefix(prefix), natsrpc.WithLogger(quiet),

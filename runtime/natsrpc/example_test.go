@@ -104,7 +104,7 @@ func ExampleWithSubjectPrefix() {
 	tr := natsrpc.NewTransport(nc, natsrpc.WithSubjectPrefix("staging.game1"))
 	defer tr.Close()
 	srv, err := natsrpc.Serve(nc, "connector-1", runtime.NewServer(),
-		natsrpc.WithSubjectPrefix("staging.game1"), natsrpc.WithMaxInFlight(10000))
+		natsrpc.WithSubjectPrefix("staging.game1"), natsrpc.WithMaxConcurrentCalls(10000))
 	if err != nil {
 		log.Fatal(err)
 	}

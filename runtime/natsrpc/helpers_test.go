@@ -63,25 +63,34 @@ func newNetwork(t *testing.T, url string) rpctest.Network {
 		natsrpc.WithLogger(quiet),
 	}
 	n := &network{server: connect(t, url), opts: opts}
-	n.tr = natsrpc.NewTransport(connect(t, url), opts...)
+	n.tr = natsrpc.NewTransport(connect(t, url), transportOpts(opts)...)
 	t.Cleanup(n.tr.Close)
 	return n
 }
 
 func (n *network) Transport() runtime.Transport { return n.tr }
 func (n *network) MaxPayload() int              { return 64 << 10 }
-func (n *network) Serve(id string, d runtime.Dispatcher) (rpctest.Listener, error) {
-	s, err := natsrpc.Serve(n.server, id, d, n.opts...)
-	if err != nil {
-		return nil, err
-	}
-	return listener{s}, nil
+func (n *network) Serve(id string, srv *runtime.Server) (rpctest.Listener, error) {
+	return natsrpc.Serve(n.server, id, srv, serverOpts(n.opts)...)
 }
 
-type listener struct{ s *natsrpc.Server }
+// serverOpts returns opts as server options.
+func serverOpts(opts []natsrpc.Option) []natsrpc.ServerOption {
+	out := make([]natsrpc.ServerOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
 
-func (l listener) Stop()                              { l.s.Close() }
-func (l listener) Shutdown(ctx context.Context) error { return l.s.Shutdown(ctx) }
+// transportOpts returns opts as transport options.
+func transportOpts(opts []natsrpc.Option) []natsrpc.TransportOption {
+	out := make([]natsrpc.TransportOption, len(opts))
+	for i, o := range opts {
+		out[i] = o
+	}
+	return out
+}
 
 // svc is the service the package's own tests call.
 type svc struct {
@@ -182,19 +191,29 @@ type fixture struct {
 	client *runtime.Client
 	id     string
 	prefix string
-	opts   []natsrpc.Option
+	sopts  []natsrpc.ServerOption
+	topts  []natsrpc.TransportOption
 }
 
-func newFixture(t *testing.T, ns *natsembed.Server, opts ...natsrpc.Option) *fixture {
+// newFixture serves svc with the server options among opts and calls it
+// with the transport options among them (an Option is both).
+func newFixture(t *testing.T, ns *natsembed.Server, opts ...any) *fixture {
 	t.Helper()
 	if ns == nil {
 		ns = startNATS(t)
 	}
 	f := &fixture{nats: ns, svc: newSvc(), id: "srv-1", prefix: uniquePrefix()}
-	f.opts = append([]natsrpc.Option{natsrpc.WithSubjectPrefix(f.prefix), natsrpc.WithLogger(quiet)}, opts...)
+	for _, o := range append([]any{natsrpc.WithSubjectPrefix(f.prefix), natsrpc.WithLogger(quiet)}, opts...) {
+		if so, ok := o.(natsrpc.ServerOption); ok {
+			f.sopts = append(f.sopts, so)
+		}
+		if to, ok := o.(natsrpc.TransportOption); ok {
+			f.topts = append(f.topts, to)
+		}
+	}
 	f.snc = connect(t, ns.URL())
 	f.cnc = connect(t, ns.URL())
-	f.tr = natsrpc.NewTransport(f.cnc, f.opts...)
+	f.tr = natsrpc.NewTransport(f.cnc, f.topts...)
 	t.Cleanup(f.tr.Close)
 	f.client = runtime.NewClient(f.tr)
 	f.server = f.serve(t, f.snc)
@@ -205,11 +224,11 @@ func (f *fixture) serve(t *testing.T, nc *nats.Conn) *natsrpc.Server {
 	t.Helper()
 	rs := runtime.NewServer(runtime.WithLogger(quiet))
 	rs.RegisterService(f.svc.desc(), f.svc)
-	s, err := natsrpc.Serve(nc, f.id, rs, f.opts...)
+	s, err := natsrpc.Serve(nc, f.id, rs, f.sopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

@@ -18,9 +18,8 @@ func TestNoGoroutineLeaks(t *testing.T) {
 
 	for round := range 4 {
 		f := &fixture{nats: ns, svc: newSvc(), id: "leak", snc: snc, cnc: cnc, prefix: uniquePrefix()}
-		f.opts = []natsrpc.Option{natsrpc.WithSubjectPrefix(f.prefix), natsrpc.WithLogger(quiet),
-			natsrpc.WithProbeInterval(20 * time.Millisecond), natsrpc.WithMaxInFlight(4)}
-		f.tr = natsrpc.NewTransport(cnc, f.opts...)
+		f.sopts = []natsrpc.ServerOption{natsrpc.WithSubjectPrefix(f.prefix), natsrpc.WithLogger(quiet), natsrpc.WithMaxConcurrentCalls(4)}
+		f.tr = natsrpc.NewTransport(cnc, natsrpc.WithSubjectPrefix(f.prefix), natsrpc.WithLogger(quiet), natsrpc.WithProbeInterval(20*time.Millisecond))
 		f.client = runtime.NewClient(f.tr)
 		f.server = f.serve(t, snc)
 		for range 20 {

@@ -83,7 +83,7 @@ func TestSubjectPrefixIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("serve under %q: %v", prefix, err)
 		}
-		t.Cleanup(s.Close)
+		t.Cleanup(func() { s.Close() })
 	}
 	serve("game-a", "a")
 	serve("game-b.rpc", "b")
@@ -107,7 +107,7 @@ func TestSubjectPrefixIsolation(t *testing.T) {
 func TestServeRefusesATakenID(t *testing.T) {
 	f := newFixture(t, nil)
 	other := connect(t, f.nats.URL())
-	_, err := natsrpc.Serve(other, f.id, runtime.NewServer(), f.opts...)
+	_, err := natsrpc.Serve(other, f.id, runtime.NewServer(), f.sopts...)
 	if err == nil || !strings.Contains(err.Error(), "already served") {
 		t.Fatalf("second Serve of %q: %v, want already served", f.id, err)
 	}
@@ -119,7 +119,7 @@ func TestServeRefusesATakenID(t *testing.T) {
 	if err := f.server.Shutdown(ctxFor(t, 5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	s, err := natsrpc.Serve(other, f.id, runtime.NewServer(), f.opts...)
+	s, err := natsrpc.Serve(other, f.id, runtime.NewServer(), f.sopts...)
 	if err != nil {
 		t.Fatalf("Serve after Shutdown: %v", err)
 	}
@@ -271,7 +271,7 @@ func TestWithoutProbeDeadServerCostsTheDeadline(t *testing.T) {
 }
 
 func TestMaxInFlight(t *testing.T) {
-	f := newFixture(t, nil, natsrpc.WithMaxInFlight(2))
+	f := newFixture(t, nil, natsrpc.WithMaxConcurrentCalls(2))
 	ctx := ctxFor(t, 10*time.Second)
 	errc := f.blockCalls(t, ctx, 2)
 	// Further calls wait for a slot: one until its deadline, ...

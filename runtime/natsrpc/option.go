@@ -15,29 +15,70 @@ const DefaultSubjectPrefix = "sessionrpc"
 // whether the server still runs it, unless [WithProbeInterval] says otherwise.
 const DefaultProbeInterval = time.Second
 
-// Option configures a [Transport] or a [Server]. Options that concern only
-// one of them say so and are ignored by the other.
-type Option func(*options)
+// A TransportOption configures a [Transport].
+type TransportOption interface{ applyToTransport(*options) }
+
+// A ServerOption configures a [Server].
+type ServerOption interface{ applyToServer(*options) }
+
+// An Option configures a [Transport] and a [Server] alike.
+type Option interface {
+	TransportOption
+	ServerOption
+}
+
+type bothOption func(*options)
+
+func (f bothOption) applyToTransport(o *options) { f(o) }
+func (f bothOption) applyToServer(o *options)    { f(o) }
+
+type serverOption func(*options)
+
+func (f serverOption) applyToServer(o *options) { f(o) }
+
+type transportOption func(*options)
+
+func (f transportOption) applyToTransport(o *options) { f(o) }
 
 type options struct {
 	prefix        string
 	maxPayload    int
-	maxInFlight   int
+	maxConcurrent int
 	probeInterval time.Duration
 	logger        *slog.Logger
 }
 
-func newOptions(opts []Option) options {
-	o := options{
+func defaultOptions() options {
+	return options{
 		prefix:        DefaultSubjectPrefix,
 		maxPayload:    runtime.DefaultMaxPayload,
+		maxConcurrent: DefaultMaxConcurrentCalls,
 		probeInterval: DefaultProbeInterval,
 	}
+}
+
+func newTransportOptions(opts []TransportOption) options {
+	o := defaultOptions()
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyToTransport(&o)
 	}
+	return o.normalize()
+}
+
+func newServerOptions(opts []ServerOption) options {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt.applyToServer(&o)
+	}
+	return o.normalize()
+}
+
+func (o options) normalize() options {
 	if o.logger == nil {
 		o.logger = slog.Default()
+	}
+	if o.maxConcurrent <= 0 {
+		o.maxConcurrent = DefaultMaxConcurrentCalls
 	}
 	return o
 }
@@ -47,7 +88,7 @@ func newOptions(opts []Option) options {
 // them must use the same prefix; transports and servers with different
 // prefixes on one NATS never see each other.
 func WithSubjectPrefix(prefix string) Option {
-	return func(o *options) { o.prefix = prefix }
+	return bothOption(func(o *options) { o.prefix = prefix })
 }
 
 // WithMaxPayload sets the largest encoded arguments a [Transport] sends, or
@@ -56,27 +97,27 @@ func WithSubjectPrefix(prefix string) Option {
 // it says, no message may exceed the NATS server's max_payload (1 MiB unless
 // configured): an envelope larger than that fails with ResourceExhausted too.
 func WithMaxPayload(n int) Option {
-	return func(o *options) { o.maxPayload = n }
+	return bothOption(func(o *options) { o.maxPayload = n })
 }
 
-// WithMaxInFlight bounds how many handlers a [Server] runs at once; calls
-// beyond it wait, in arrival order, until a handler returns or their
-// deadline passes. 0, the default, sets no bound. Transport: ignored.
-func WithMaxInFlight(n int) Option {
-	return func(o *options) { o.maxInFlight = n }
+// WithMaxConcurrentCalls bounds how many handlers a [Server] runs at once
+// (default [DefaultMaxConcurrentCalls]); calls beyond it wait, in arrival
+// order, within the server's byte budget ([runtime.WithServerBudget]),
+// until a handler returns. Zero or less means the default.
+func WithMaxConcurrentCalls(n int) ServerOption {
+	return serverOption(func(o *options) { o.maxConcurrent = n })
 }
 
 // WithProbeInterval sets how long a call waits for its answer before its
 // [Transport] probes the server for it, and how often it probes again; a
 // call to a server that died fails with Unavailable within about twice this
 // interval. 0 turns probing off: such calls then wait for their deadline.
-// Server: ignored.
-func WithProbeInterval(d time.Duration) Option {
-	return func(o *options) { o.probeInterval = d }
+func WithProbeInterval(d time.Duration) TransportOption {
+	return transportOption(func(o *options) { o.probeInterval = d })
 }
 
 // WithLogger sets where natsrpc logs what it cannot return to anyone, such
 // as an answer it could not send. The default is [slog.Default].
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) { o.logger = l }
+	return bothOption(func(o *options) { o.logger = l })
 }

@@ -100,7 +100,9 @@ func (s *Server) queue(c *serverCall, resp *runtime.Response) {
 		o.mu.Unlock()
 		return
 	}
+	n := len(o.buf)
 	o.buf = runtime.AppendResponse(o.buf, resp)
+	s.budget.Acquire(len(o.buf) - n)
 	o.queue = append(o.queue, queued{c, len(o.buf)})
 	if o.busy {
 		o.mu.Unlock()
@@ -145,11 +147,10 @@ func (s *Server) publishQueued() {
 			s.send(q.c.reply, buf[start:q.end])
 			start = q.end
 		}
-		s.mu.Lock()
+		s.budget.Release(len(buf))
 		for _, q := range queue {
-			delete(s.calls, q.c.reply)
+			s.calls.delete(q.c)
 		}
-		s.mu.Unlock()
 		clear(queue) // let the calls go
 
 		o.mu.Lock()

@@ -34,7 +34,7 @@ import (
 
 // greet serves the echo route under id on nc and counts the calls that
 // reach the handler.
-func greet(t *testing.T, nc *nats.Conn, id string, opts ...natsrpc.Option) *atomic.Int64 {
+func greet(t *testing.T, nc *nats.Conn, id string, opts ...natsrpc.ServerOption) *atomic.Int64 {
 	t.Helper()
 	var ran atomic.Int64
 	rs := runtime.NewServer(runtime.WithLogger(quiet))
@@ -45,11 +45,11 @@ func greet(t *testing.T, nc *nats.Conn, id string, opts ...natsrpc.Option) *atom
 			result.(*strRes).R0 = "hello, " + args.(*strArgs).A0
 			return nil
 		}}}}, nil)
-	s, err := natsrpc.Serve(nc, id, rs, append([]natsrpc.Option{natsrpc.WithLogger(quiet)}, opts...)...)
+	s, err := natsrpc.Serve(nc, id, rs, append([]natsrpc.ServerOption{natsrpc.WithLogger(quiet)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.Close() })
 	return &ran
 }
 
@@ -474,7 +474,7 @@ func TestTransportNotKeptByItsConnection(t *testing.T) {
 	f := newFixture(t, nil)
 	got := make(chan error, 1)
 	nc := connect(t, f.nats.URL(), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { got <- err }))
-	tr := natsrpc.NewTransport(nc, f.opts...)
+	tr := natsrpc.NewTransport(nc, f.topts...)
 	if err := runtime.NewClient(tr).Invoke(ctxFor(t, 5*time.Second), f.id, routeEcho, &strArgs{}, &strRes{}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,37 +6,49 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/sessionrpc/sessionrpc/internal/callctx"
-	"github.com/sessionrpc/sessionrpc/internal/ctxkey"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
-// Server serves one server id on NATS: it runs each call that arrives on the
-// id's subject through a [runtime.Dispatcher], on a goroutine of its own, and
-// publishes the answer. [Serve] starts one.
+// Server serves one server id on NATS: it hands each call that arrives on
+// the id's subject to a [runtime.Server], whose one call path runs it (see
+// [runtime.Endpoint]) on a goroutine of its own, and publishes the answer.
+// [Serve] starts one.
+//
+// NATS has no connection per caller, so the limits are the server's: calls
+// beyond the server's byte budget ([runtime.WithServerBudget]) are answered
+// ResourceExhausted at once, without being decoded; handlers beyond
+// [WithMaxConcurrentCalls] wait their turn; control messages are bounded in
+// size and handled off the subscription, so that neither a flood of calls
+// nor of control messages stalls the subscription.
 type Server struct {
-	nc         *nats.Conn
-	id         string
-	subject    string
-	d          runtime.Dispatcher
-	parse      func([]byte) (runtime.Request, error) // d's, when it is a RequestParser
-	log        *slog.Logger
-	maxPayload int
-	slots      chan struct{} // one per running handler; nil for no bound
-	sub        *nats.Subscription
+	nc            *nats.Conn
+	id            string
+	subject       string
+	ep            *runtime.Endpoint
+	budget        *runtime.Budget // the server's; answers in the outbox are charged here
+	log           *slog.Logger
+	maxPayload    int
+	maxConcurrent int
+	sub           *nats.Subscription
 
-	inflight sync.WaitGroup
-	workers  *runtime.Workers[job] // run calls on reused goroutines
-	out      outbox                // answers waiting to be published
-	mu       sync.Mutex
-	state    serverState
-	calls    map[string]*serverCall // by reply subject, until answered and published
+	workers *runtime.Workers[*serverCall] // run calls on reused goroutines
+	out     outbox                        // answers waiting to be published
+	control chan *nats.Msg                // probes waiting to be answered
+	loops   sync.WaitGroup                // the control goroutine
+
+	mu    sync.Mutex // guards state, and orders it against the registry
+	state serverState
+	calls registry // by reply subject, until answered and published
+
+	qmu     sync.Mutex // the calls waiting their turn
+	running int
+	waiting []*serverCall
+	gone    bool // stopped: waiting calls never start
 }
 
 type serverState int
@@ -52,11 +64,11 @@ const (
 // behalf.
 type serverCall struct {
 	reply    string
-	ctx      *callctx.Context // carries the caller's deadline
+	call     runtime.Call
+	ctx      context.Context // call's, kept to cancel it after call is cleared
 	answered atomic.Bool
 	addr     replyAddr
 	peer     runtime.Peer
-	req      runtime.Request // the envelope, once parsed
 }
 
 // replyAddr is a caller's address as NATS knows it: the subject its answer
@@ -73,7 +85,18 @@ const pingTimeout = 2 * time.Second
 // answers and the unsubscription.
 const flushTimeout = 2 * time.Second
 
-// Serve serves d under serverID on nc until [Server.Shutdown] or
+// Control messages are small; bigger ones are dropped unanswered. A probe
+// holds a reply subject per line for at most maxProbeBatch calls.
+const (
+	maxControlBody = 128 << 10
+	controlQueue   = 64 // probes waiting to be answered; more are dropped
+)
+
+// DefaultMaxConcurrentCalls is how many handlers a [Server] runs at once
+// unless [WithMaxConcurrentCalls] says otherwise.
+const DefaultMaxConcurrentCalls = 4096
+
+// Serve serves srv under serverID on nc until [Server.Shutdown] or
 // [Server.Close], which release what it holds, or until nc closes. It fails
 // if the id is invalid, if NATS denies nc's user subscribing to the id's
 // subject, or if another server on the same NATS and prefix already serves
@@ -81,9 +104,9 @@ const flushTimeout = 2 * time.Second
 // both pass). nc may be the connection the process calls
 // through too, unless it was made with nats.NoEcho, which would hide the
 // process's calls to itself. Options: [WithSubjectPrefix],
-// [WithMaxPayload], [WithMaxInFlight], [WithLogger].
-func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option) (*Server, error) {
-	o := newOptions(opts)
+// [WithMaxPayload], [WithMaxConcurrentCalls], [WithLogger].
+func Serve(nc *nats.Conn, serverID string, srv *runtime.Server, opts ...ServerOption) (*Server, error) {
+	o := newServerOptions(opts)
 	if err := checkPrefix(o.prefix); err != nil {
 		return nil, err
 	}
@@ -91,30 +114,30 @@ func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
+	ep := srv.Endpoint()
 	s := &Server{
-		nc:         nc,
-		id:         serverID,
-		subject:    subject,
-		d:          d,
-		log:        o.logger,
-		maxPayload: o.maxPayload,
-		calls:      make(map[string]*serverCall),
+		nc:            nc,
+		id:            serverID,
+		subject:       subject,
+		ep:            ep,
+		budget:        ep.NewBudget(0),
+		log:           o.logger,
+		maxPayload:    o.maxPayload,
+		maxConcurrent: o.maxConcurrent,
+		control:       make(chan *nats.Msg, controlQueue),
 	}
+	s.calls.init()
 	s.out.init()
-	s.parse = runtime.ParseRequest
-	if p, ok := d.(runtime.RequestParser); ok {
-		s.parse = p.ParseRequest
-	}
-	s.workers = runtime.NewWorkers(maxIdleWorkers, func(j job) { s.run(j) })
-	if o.maxInFlight > 0 {
-		s.slots = make(chan struct{}, o.maxInFlight)
-	}
+	s.workers = runtime.NewWorkers(maxIdleWorkers, s.run)
 	if err := s.checkFree(); err != nil {
 		return nil, err
 	}
+	s.loops.Add(1)
+	go s.controlLoop()
 	before := nc.LastError()
 	s.sub, err = nc.Subscribe(subject, s.onMsg)
 	if err != nil {
+		s.stopControl()
 		return nil, fmt.Errorf("natsrpc: serve %q: %w", serverID, err)
 	}
 	// Once the NATS server has the subscription, calls find it. NATS
@@ -124,6 +147,7 @@ func Serve(nc *nats.Conn, serverID string, d runtime.Dispatcher, opts ...Option)
 			s.log.Warn("natsrpc: subscription not confirmed", "server", serverID, "err", err)
 		} else if err, denied := deniedSince(nc, before, denySubscribe, subject); denied {
 			_ = s.sub.Unsubscribe()
+			s.stopControl()
 			return nil, fmt.Errorf("natsrpc: serve %q: NATS denies this connection's user subscribing to %s: %w", serverID, subject, err)
 		}
 	}
@@ -173,11 +197,13 @@ func (s *Server) checkFree() error {
 func (s *Server) ID() string { return s.id }
 
 // onMsg runs on the subscription's goroutine for every message to the
-// server's subject, in the order NATS delivers them. It never blocks.
+// server's subject, in the order NATS delivers them. It never blocks, and
+// its work is bounded whatever the message: parse the envelope, or hand a
+// control message over.
 func (s *Server) onMsg(m *nats.Msg) {
 	if m.Header != nil {
 		if kind := m.Header.Get(controlHeader); kind != "" {
-			s.control(kind, m)
+			s.onControl(kind, m)
 			return
 		}
 	}
@@ -186,116 +212,126 @@ func (s *Server) onMsg(m *nats.Msg) {
 		return
 	}
 	s.mu.Lock()
-	switch {
-	case s.state == draining:
-		s.mu.Unlock()
-		s.publish(m.Reply, &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q is shutting down", s.id)})
-		return
-	case s.state == stopped:
+	if s.state == stopped {
 		s.mu.Unlock()
 		return // as dead
-	case s.calls[m.Reply] != nil:
+	}
+	if s.calls.get(m.Reply) != nil {
 		s.mu.Unlock()
 		s.log.Warn("natsrpc: call with a reply subject in use dropped", "server", s.id, "reply", m.Reply)
 		return
 	}
-	// The envelope is parsed on arrival so that the call's one context
-	// carries the caller's deadline from the start.
-	req, perr := s.parse(m.Data)
-	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply), req: req}
+	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply)}
 	c.peer.Addr = &c.addr
-	// The caller's deadline from the start, and the Peer without a
-	// context.WithValue per call.
-	c.ctx = callctx.NewWithValue(context.Background(), req.Timeout, ctxkey.Peer{}, &c.peer)
-	s.calls[m.Reply] = c
-	s.inflight.Add(1)
+	if resp, ok := s.ep.Begin(&c.call, m.Data, &c.peer, s.budget); !ok {
+		// Malformed, over budget, or shutting down: answered at once.
+		s.mu.Unlock()
+		s.publish(m.Reply, &resp)
+		return
+	}
+	c.ctx = c.call.Context()
+	s.calls.put(c)
 	s.mu.Unlock()
-	s.workers.Go(job{c, perr})
+
+	s.qmu.Lock()
+	if s.running < s.maxConcurrent {
+		s.running++
+		s.qmu.Unlock()
+		s.workers.Go(c)
+		return
+	}
+	s.waiting = append(s.waiting, c)
+	s.qmu.Unlock()
 }
 
 // maxIdleWorkers bounds the workers kept waiting for calls after a burst.
 const maxIdleWorkers = 256
 
-// A job is a call for a worker to run.
-type job struct {
-	c    *serverCall
-	perr error // why the envelope did not parse, if it did not
-}
-
-func (s *Server) control(kind string, m *nats.Msg) {
+// onControl handles a control message on the subscription's goroutine: a
+// cancel at once, as it costs one lookup; a probe, whose cost grows with its
+// size, on the control goroutine, if there is room in its queue.
+func (s *Server) onControl(kind string, m *nats.Msg) {
+	if len(m.Data) > maxControlBody {
+		s.log.Debug("natsrpc: oversized control message dropped", "server", s.id, "kind", kind, "bytes", len(m.Data))
+		return
+	}
 	switch kind {
 	case controlCancel:
-		s.mu.Lock()
-		c := s.calls[string(m.Data)]
-		s.mu.Unlock()
-		if c != nil {
-			c.ctx.Cancel()
+		if c := s.calls.get(string(m.Data)); c != nil {
+			c.ctx.(interface{ Cancel() }).Cancel()
 		}
 	case controlProbe:
 		if m.Reply == "" {
 			return
 		}
-		var out []byte
-		if len(m.Data) > 0 {
-			n := bytes.Count(m.Data, []byte{'\n'}) + 1
-			out = make([]byte, 0, n)
-			s.mu.Lock()
-			for line := range bytes.SplitSeq(m.Data, []byte{'\n'}) {
-				if s.calls[string(line)] != nil {
-					out = append(out, probeRunning)
-				} else {
-					out = append(out, probeUnknown)
-				}
-			}
-			s.mu.Unlock()
-		}
-		if err := s.nc.Publish(m.Reply, out); err != nil {
-			s.log.Debug("natsrpc: probe answer not sent", "server", s.id, "err", err)
-		}
-	}
-}
-
-// run runs one call on its own goroutine and answers it. The call stays in
-// s.calls until its answer is published (see [Server.publishQueued]).
-func (s *Server) run(j job) {
-	c := j.c
-	defer s.inflight.Done()
-	resp := s.dispatch(c, j.perr)
-	c.ctx.Cancel() // the handler has returned: release its timer, if any
-	s.answer(c, &resp)
-}
-
-func (s *Server) dispatch(c *serverCall, perr error) (resp runtime.Response) {
-	if perr != nil {
-		return runtime.ErrorResponse(perr)
-	}
-	req := &c.req
-	ctx := c.ctx // carries the caller's deadline
-	if s.slots != nil {
 		select {
-		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
-		case <-ctx.Done():
-			return ctxResponse(ctx.Err())
+		case s.control <- m:
+		default:
+			s.log.Debug("natsrpc: probe dropped: too many waiting", "server", s.id)
 		}
-		// Time spent waiting for a slot counts against the deadline.
-		if dl, ok := ctx.Deadline(); ok {
-			if req.Timeout = time.Until(dl); req.Timeout <= 0 {
-				return ctxResponse(context.DeadlineExceeded)
+	}
+}
+
+// controlLoop answers probes until the server stops.
+func (s *Server) controlLoop() {
+	defer s.loops.Done()
+	for m := range s.control {
+		s.probe(m)
+	}
+}
+
+func (s *Server) stopControl() {
+	close(s.control)
+	s.loops.Wait()
+}
+
+// probe answers a probe: one byte per line of its body, with no lock held
+// for longer than one lookup.
+func (s *Server) probe(m *nats.Msg) {
+	var out []byte
+	if len(m.Data) > 0 {
+		out = make([]byte, 0, bytes.Count(m.Data, []byte{'\n'})+1)
+		for line := range bytes.SplitSeq(m.Data, []byte{'\n'}) {
+			if s.calls.has(line) {
+				out = append(out, probeRunning)
+			} else {
+				out = append(out, probeUnknown)
 			}
 		}
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("natsrpc: dispatcher panicked", "server", s.id, "route", req.Route, "panic", p, "stack", string(debug.Stack()))
-			resp = runtime.Response{Code: runtime.Internal, Message: fmt.Sprintf("%s: dispatcher panicked: %v", req.Route, p)}
-		}
-	}()
-	return s.d.Dispatch(ctx, req) // ctx carries the Peer
+	if err := s.nc.Publish(m.Reply, out); err != nil {
+		s.log.Debug("natsrpc: probe answer not sent", "server", s.id, "err", err)
+	}
 }
 
-func ctxResponse(err error) runtime.Response {
-	return runtime.ErrorResponse(runtime.ContextError(err))
+// run runs calls on a worker: c, then the calls that waited their turn
+// while it ran. A call stays in s.calls until its answer is published (see
+// [Server.publishQueued]).
+func (s *Server) run(c *serverCall) {
+	for c != nil {
+		resp := s.ep.Serve(&c.call)
+		s.answer(c, &resp)
+		s.ep.Done(&c.call)
+		c = s.next()
+	}
+}
+
+// next returns the call waiting longest, or nil, and then counts one handler
+// fewer.
+func (s *Server) next() *serverCall {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if len(s.waiting) == 0 || s.gone {
+		s.running--
+		return nil
+	}
+	c := s.waiting[0]
+	s.waiting[0] = nil
+	s.waiting = s.waiting[1:]
+	if len(s.waiting) == 0 {
+		s.waiting = nil
+	}
+	return c
 }
 
 // answer queues c's answer for publishing unless Close answered for it.
@@ -334,10 +370,10 @@ func (s *Server) send(reply string, b []byte) {
 }
 
 // Shutdown stops the server gracefully: calls that arrive from now on get
-// Unavailable, calls in flight run to the end and their answers are sent.
-// Then the server unsubscribes, so that calls to the id find no responders.
-// When ctx ends first, Shutdown stops the rest as [Server.Close] does and
-// returns ctx's error.
+// [runtime.ErrShuttingDown] (Unavailable), calls in flight run to the end and
+// their answers are sent. Then the server unsubscribes, so that calls to the
+// id find no responders. When ctx ends first, Shutdown stops the rest as
+// [Server.Close] does and returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state == stopped {
@@ -346,13 +382,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.state = draining
 	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	if err := s.ep.Shutdown(ctx); err != nil {
 		s.Close()
-		return ctx.Err()
+		return err
 	}
 	s.mu.Lock()
 	if s.state == stopped { // by a concurrent Close or Shutdown
@@ -364,6 +396,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.out.stop() // every handler has returned: wait until their answers are published
 	_ = s.sub.Unsubscribe()
 	s.workers.Close()
+	s.stopControl()
 	s.flush()
 	return nil
 }
@@ -371,18 +404,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops the server at once, as if its process died, except that the
 // calls in flight are answered with Unavailable, as a dying process's TCP
 // connections are reset: their callers learn at once, not at their
-// deadline. Their handlers' contexts are cancelled, and whatever they return
-// is dropped.
-func (s *Server) Close() {
+// deadline. Their handlers' contexts are cancelled, whatever they return is
+// dropped, and calls waiting their turn never start. Close returns once the
+// handlers have returned, leaving no goroutine behind, or after
+// [runtime.CloseGrace] if some handler ignores its context's end (it is
+// logged, and left to finish on its own).
+func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.state == stopped {
 		s.mu.Unlock()
-		return
+		return nil
 	}
 	s.state = stopped
-	calls := s.calls
-	s.calls = make(map[string]*serverCall)
+	calls := s.calls.takeAll()
 	s.mu.Unlock()
+	s.ep.Close()
+	// Waiting calls are taken first, so that a handler that returns
+	// meanwhile starts none of them.
+	waiting := s.takeWaiting()
 	// Unsubscribe first: a caller that retries on Unavailable then finds
 	// no responders rather than a dying server.
 	_ = s.sub.Unsubscribe()
@@ -396,7 +435,7 @@ func (s *Server) Close() {
 		// once on cancellation must not answer Canceled for a server that
 		// is gone.
 		claimed := c.answered.CompareAndSwap(false, true)
-		c.ctx.Cancel()
+		c.ctx.(interface{ Cancel() }).Cancel()
 		if claimed {
 			if gone == nil {
 				gone = &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q stopped", s.id)}
@@ -405,6 +444,25 @@ func (s *Server) Close() {
 		}
 	}
 	s.flush()
+	for _, c := range waiting {
+		s.ep.Done(&c.call)
+	}
+	if left := s.ep.Abort(runtime.CloseGrace); left > 0 {
+		s.log.Warn("natsrpc: closed with handlers still running; they ignore their context's end", "server", s.id, "handlers", left)
+	}
+	s.stopControl()
+	return nil
+}
+
+// takeWaiting marks the server gone and returns the calls waiting their
+// turn: they never start.
+func (s *Server) takeWaiting() []*serverCall {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	s.gone = true
+	waiting := s.waiting
+	s.waiting = nil
+	return waiting
 }
 
 func (s *Server) flush() {

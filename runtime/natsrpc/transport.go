@@ -92,8 +92,8 @@ var (
 // your own with nats.ErrorHandler when connecting, or before NewTransport:
 // one set afterwards with SetErrorHandler unhooks the transport, and such
 // calls then wait for their deadline.
-func NewTransport(nc *nats.Conn, opts ...Option) *Transport {
-	o := newOptions(opts)
+func NewTransport(nc *nats.Conn, opts ...TransportOption) *Transport {
+	o := newTransportOptions(opts)
 	t := &Transport{
 		nc:         nc,
 		prefix:     o.prefix,

@@ -47,7 +47,11 @@ const (
 	routeDeadline = "rpctest.echo.deadline"
 	routeMetadata = "rpctest.echo.metadata"
 	routeSize     = "rpctest.echo.size"
+	routeNilError = "rpctest.echo.nilError"
 )
+
+// panicValue is what the panic route panics with.
+const panicValue = "rpctest: deliberate panic, secret=hunter2"
 
 type (
 	echoArgs   struct{ A0 Shapes }
@@ -89,7 +93,12 @@ func (e *echo) desc() *runtime.ServiceDesc {
 			}},
 		{Route: routePanic, NewArgs: newArgs[emptyArgs](),
 			Handler: func(ctx context.Context, impl, args, result any) error {
-				panic("rpctest: deliberate panic")
+				panic(panicValue)
+			}},
+		{Route: routeNilError, NewArgs: newArgs[emptyArgs](),
+			Handler: func(ctx context.Context, impl, args, result any) error {
+				var e *runtime.Error
+				return e
 			}},
 		{Route: routeBlock, NewArgs: newArgs[blockArgs](),
 			Handler: func(ctx context.Context, impl, args, result any) error {

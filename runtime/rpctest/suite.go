@@ -25,22 +25,24 @@ type Network interface {
 	// Transport returns the client side. The suite makes one per test and
 	// keeps it across server restarts.
 	Transport() runtime.Transport
-	// Serve serves d under serverID until the returned Listener stops.
-	// Serving an id again after Stop must make it reachable again through
+	// Serve serves srv under serverID until the returned Listener stops.
+	// Serving an id again after Close must make it reachable again through
 	// the same Transport.
-	Serve(serverID string, d runtime.Dispatcher) (Listener, error)
+	Serve(serverID string, srv *runtime.Server) (Listener, error)
 	// MaxPayload is the largest encoded argument payload the transport
 	// carries; one byte more must be refused with ResourceExhausted.
 	MaxPayload() int
 }
 
-// Listener is one served server id.
+// Listener is one served server id: the lifecycle every transport's server
+// has.
 type Listener interface {
-	// Stop ends serving at once, as if the process died: calls in flight
-	// must fail with Unavailable promptly.
-	Stop()
 	// Shutdown stops taking new calls and waits for those in flight.
 	Shutdown(ctx context.Context) error
+	// Close ends serving at once, as if the process died: calls in flight
+	// must fail with Unavailable promptly, and their handlers' contexts
+	// end. It returns once the handlers have returned.
+	Close() error
 }
 
 // Run runs every check against the transport newNetwork builds; it calls
@@ -55,6 +57,9 @@ func Run(t *testing.T, newNetwork func(t *testing.T) Network) {
 		{"UnknownRoute", testUnknownRoute},
 		{"UnknownServer", testUnknownServer},
 		{"PanicIsInternal", testPanic},
+		{"NilErrorIsInternal", testNilError},
+		{"AdmissionBeforeDecoding", testAdmission},
+		{"ObserverSeesEveryCall", testObserver},
 		{"DeadlinePropagates", testDeadlinePropagates},
 		{"DeadlineExceeded", testDeadlineExceeded},
 		{"CancelReachesHandler", testCancel},
@@ -90,7 +95,7 @@ type env struct {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newEnv(t *testing.T, newNet func(t *testing.T) Network, opts ...runtime.Option) *env {
+func newEnv(t *testing.T, newNet func(t *testing.T) Network, opts ...runtime.ServerOption) *env {
 	n := newNet(t)
 	e := &env{newNet: newNet, net: n, id: "srv-1", echo: &echo{
 		cancelled: make(chan error, 1024),
@@ -98,9 +103,9 @@ func newEnv(t *testing.T, newNet func(t *testing.T) Network, opts ...runtime.Opt
 		release:   make(chan struct{}),
 	}}
 	limit := runtime.WithMaxPayload(n.MaxPayload())
-	e.server = runtime.NewServer(append([]runtime.Option{limit, runtime.WithLogger(quiet)}, opts...)...)
+	e.server = runtime.NewServer(append([]runtime.ServerOption{limit, runtime.WithLogger(quiet)}, opts...)...)
 	e.server.RegisterService(e.echo.desc(), e.echo)
-	e.client = runtime.NewClient(n.Transport(), append([]runtime.Option{limit}, opts...)...)
+	e.client = runtime.NewClient(n.Transport(), limit)
 	e.serve(t)
 	return e
 }
@@ -112,7 +117,7 @@ func (e *env) serve(t *testing.T) {
 		t.Fatalf("Serve(%q): %v", e.id, err)
 	}
 	e.ln = ln
-	t.Cleanup(ln.Stop)
+	t.Cleanup(func() { ln.Close() })
 }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {
@@ -197,10 +202,155 @@ func testUnknownServer(t *testing.T, e *env) {
 
 func testPanic(t *testing.T, e *env) {
 	ctx := ctxFor(t, patience)
-	wantCode(t, e.client.Invoke(ctx, e.id, routePanic, &emptyArgs{}, nil), runtime.Internal)
+	err := e.client.Invoke(ctx, e.id, routePanic, &emptyArgs{}, nil)
+	wantCode(t, err, runtime.Internal)
+	// The panic's value may hold secrets: it goes to the server's log only.
+	if strings.Contains(err.Error(), panicValue) {
+		t.Errorf("the caller saw the panic's value: %v", err)
+	}
 	var out echoResult
 	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{A0: Shapes{Seq: 1}}, &out); err != nil || out.R0.Seq != 1 {
 		t.Fatalf("server did not keep serving after a panic: %v", err)
+	}
+}
+
+// A handler that returns a nil *runtime.Error as its error (var e
+// *runtime.Error; return e) gets Internal, and the server keeps serving.
+func testNilError(t *testing.T, e *env) {
+	ctx := ctxFor(t, patience)
+	err := e.client.Invoke(ctx, e.id, routeNilError, &emptyArgs{}, nil)
+	wantCode(t, err, runtime.Internal)
+	if !strings.Contains(err.Error(), "nil *runtime.Error") {
+		t.Errorf("error does not say what went wrong: %v", err)
+	}
+	var out echoResult
+	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{A0: Shapes{Seq: 1}}, &out); err != nil || out.R0.Seq != 1 {
+		t.Fatalf("server did not keep serving after a nil error: %v", err)
+	}
+}
+
+// errDenied is what the suite's admission refuses with.
+var errDenied = runtime.NewError(runtime.PermissionDenied, "rpctest: denied")
+
+// deny is an Admission that refuses calls carrying the metadata key "deny".
+func deny(ctx context.Context, info runtime.CallInfo) error {
+	if _, ok := runtime.MetadataFromContext(ctx)["deny"]; ok {
+		return fmt.Errorf("%w: %s", errDenied, info.Route)
+	}
+	return nil
+}
+
+// An admission runs before the arguments are decoded: arguments that do
+// not decode are refused by it, not by the codec, and the handler never
+// runs.
+func testAdmission(t *testing.T, plain *env) {
+	e := newEnv(t, plain.newNet, runtime.WithAdmission(deny))
+	ctx := ctxFor(t, patience)
+	denied := runtime.Metadata{"deny": "1"}
+	resp, err := e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeBlock, Metadata: denied, Payload: []byte("not json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resp.Err(); !errors.Is(err, errDenied) {
+		t.Fatalf("undecodable arguments to a refused call: %v, want the admission's refusal", err)
+	}
+	err = e.client.Invoke(runtime.WithMetadata(ctx, denied), e.id, routeBlock, &blockArgs{}, nil)
+	wantCode(t, err, runtime.PermissionDenied)
+	select {
+	case <-e.echo.started:
+		t.Fatal("the handler of a refused call ran")
+	default:
+	}
+	// Without the key, the admission lets calls through.
+	var out echoResult
+	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{A0: Shapes{Seq: 2}}, &out); err != nil || out.R0.Seq != 2 {
+		t.Fatalf("admitted call: %v", err)
+	}
+}
+
+// observed is one call an Observer saw end.
+type observed struct {
+	Route string
+	Code  runtime.Code
+	Ran   bool
+	Args  bool // the arguments were decoded
+	Peer  bool // the call carried its Peer
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	seen []observed
+}
+
+type startKey struct{}
+
+func (r *recorder) StartCall(ctx context.Context, info runtime.CallInfo) context.Context {
+	return context.WithValue(ctx, startKey{}, info.Route)
+}
+
+func (r *recorder) EndCall(ctx context.Context, info runtime.CallInfo, end runtime.CallEnd) {
+	if ctx.Value(startKey{}) != info.Route {
+		panic("EndCall did not get the context StartCall returned")
+	}
+	_, hasPeer := runtime.PeerFromContext(ctx)
+	r.mu.Lock()
+	r.seen = append(r.seen, observed{info.Route, end.Code, end.Ran, end.Args != nil, hasPeer && info.Peer != nil})
+	r.mu.Unlock()
+}
+
+// The Observer sees every call that parsed, refused ones included, with its
+// final code; interceptors see a handler's panic as the Internal error the
+// caller gets.
+func testObserver(t *testing.T, plain *env) {
+	rec := &recorder{}
+	var icMu sync.Mutex
+	var icSaw []runtime.Code
+	ic := func(ctx context.Context, info runtime.CallInfo, args, result any, next runtime.CallFunc) error {
+		err := next(ctx, args, result)
+		icMu.Lock()
+		icSaw = append(icSaw, runtime.CodeOf(err))
+		icMu.Unlock()
+		return err
+	}
+	e := newEnv(t, plain.newNet, runtime.WithObserver(rec), runtime.WithAdmission(deny), runtime.WithInterceptors(ic))
+	ctx := ctxFor(t, patience)
+	_ = e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{})
+	_ = e.client.Invoke(ctx, e.id, "rpctest.echo.nope", &emptyArgs{}, nil)
+	_ = e.client.Invoke(runtime.WithMetadata(ctx, runtime.Metadata{"deny": ""}), e.id, routeEcho, &echoArgs{}, &echoResult{})
+	_ = e.client.Invoke(ctx, e.id, routePanic, &emptyArgs{}, nil)
+	_ = e.client.Invoke(ctx, e.id, routeNilError, &emptyArgs{}, nil)
+	_, _ = e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeEcho, Payload: []byte("{")})
+	want := []observed{
+		{routeEcho, runtime.OK, true, true, true},
+		{"rpctest.echo.nope", runtime.Unimplemented, false, false, true},
+		{routeEcho, runtime.PermissionDenied, false, false, true},
+		{routePanic, runtime.Internal, true, true, true},
+		{routeNilError, runtime.Internal, true, true, true},
+		{routeEcho, runtime.InvalidArgument, false, false, true},
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	// The in-process transport knows nothing of its callers: no Peer there.
+	for i := range rec.seen {
+		if !rec.seen[i].Peer {
+			for j := range want {
+				want[j].Peer = false
+			}
+			break
+		}
+	}
+	if diff := cmp.Diff(want, rec.seen); diff != "" {
+		t.Errorf("the observer saw (-want +got):\n%s", diff)
+	}
+	icMu.Lock()
+	defer icMu.Unlock()
+	if diff := cmp.Diff([]runtime.Code{runtime.OK, runtime.Internal, runtime.Internal}, icSaw); diff != "" {
+		t.Errorf("the interceptor saw (-want +got):\n%s", diff)
+	}
+	st := e.server.Stats()
+	wantRefused := map[runtime.Code]int64{runtime.Unimplemented: 1, runtime.PermissionDenied: 1, runtime.InvalidArgument: 1}
+	if diff := cmp.Diff(wantRefused, st.Refused); diff != "" {
+		t.Errorf("Stats().Refused (-want +got):\n%s", diff)
 	}
 }
 
@@ -343,32 +493,39 @@ func testPayloadLimit(t *testing.T, e *env) {
 	}
 }
 
-// gated is a Dispatcher that reads a request only once released, and sends
-// what it read.
-type gated struct {
+// gate is an Admission that holds calls until released; the suite uses it
+// to act between a request's arrival and the decoding of its arguments.
+type gate struct {
 	started, release chan struct{}
-	read             chan string
 }
 
-func (g *gated) Dispatch(ctx context.Context, req *runtime.Request) runtime.Response {
+func (g *gate) admit(ctx context.Context, info runtime.CallInfo) error {
 	g.started <- struct{}{}
 	<-g.release
-	g.read <- string(req.Payload)
-	return runtime.Response{}
+	return nil
 }
 
 // Callers reuse a request's payload once RoundTrip returns (runtime.Client
 // does), so a transport must not keep it: here the caller gives up, then
-// overwrites its buffer, and only then does the server read the request.
+// overwrites its buffer, and only then does the server decode the request.
 func testPayloadNotKept(t *testing.T, e *env) {
-	g := &gated{started: make(chan struct{}, 1), release: make(chan struct{}), read: make(chan string, 1)}
-	ln, err := e.net.Serve("gated", g)
+	g := &gate{started: make(chan struct{}, 1), release: make(chan struct{})}
+	srv := runtime.NewServer(runtime.WithAdmission(g.admit), runtime.WithLogger(quiet))
+	read := make(chan Shapes, 1)
+	srv.RegisterService(&runtime.ServiceDesc{Name: "rpctest.echo", Methods: []runtime.MethodDesc{{
+		Route: routeEcho, NewArgs: newArgs[echoArgs](), NewResult: newArgs[echoResult](),
+		Handler: func(ctx context.Context, impl, args, result any) error {
+			read <- args.(*echoArgs).A0
+			return nil
+		},
+	}}}, nil)
+	ln, err := e.net.Serve("gated", srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ln.Stop)
-	const want = `{"a0":"the caller's bytes"}`
-	payload := []byte(want)
+	t.Cleanup(func() { ln.Close() })
+	const want = "the caller's bytes"
+	payload := []byte(`{"A0":{"string":"` + want + `"}}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
@@ -378,7 +535,7 @@ func testPayloadNotKept(t *testing.T, e *env) {
 	select {
 	case <-g.started:
 	case <-time.After(patience):
-		t.Fatal("the request never reached the dispatcher")
+		t.Fatal("the request never reached the server")
 	}
 	cancel()
 	select {
@@ -392,12 +549,12 @@ func testPayloadNotKept(t *testing.T, e *env) {
 	}
 	close(g.release)
 	select {
-	case got := <-g.read:
-		if got != want {
-			t.Fatalf("the server read %q, want %q: the transport kept the caller's payload", got, want)
+	case got := <-read:
+		if got.String != want {
+			t.Fatalf("the server read %q, want %q: the transport kept the caller's payload", got.String, want)
 		}
 	case <-time.After(patience):
-		t.Fatal("the dispatcher never read the request")
+		t.Fatal("the handler never read the request")
 	}
 }
 
@@ -421,7 +578,14 @@ func blockN(t *testing.T, e *env, n int, ctx context.Context, args *blockArgs) <
 func testStopMidCall(t *testing.T, e *env) {
 	const n = 10
 	errc := blockN(t, e, n, ctxFor(t, 6*patience), &blockArgs{})
-	e.ln.Stop()
+	if err := e.ln.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	// Close returns once the handlers have: each reported its context's
+	// end on its way out.
+	if got := len(e.echo.cancelled); got != n {
+		t.Errorf("Close returned with %d of %d handlers done", got, n)
+	}
 	deadline := time.After(patience)
 	for range n {
 		select {
@@ -442,7 +606,7 @@ func testServerBack(t *testing.T, e *env) {
 	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}); err != nil {
 		t.Fatal(err)
 	}
-	e.ln.Stop()
+	e.ln.Close()
 	wantCode(t, e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}), runtime.Unavailable)
 	e.serve(t)
 	// The client may need a moment to reconnect; it must not need replacing.
@@ -495,6 +659,7 @@ func testInterceptors(t *testing.T, plain *env) {
 		return next(ctx, args, result)
 	}
 	e := newEnv(t, plain.newNet, runtime.WithInterceptors(record))
+	e.client = runtime.NewClient(e.net.Transport(), runtime.WithMaxPayload(e.net.MaxPayload()), runtime.WithInterceptors(record))
 	ctx := ctxFor(t, patience)
 	if err := e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{}); err != nil {
 		t.Fatal(err)

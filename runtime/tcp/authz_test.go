@@ -72,23 +72,12 @@ type seenCall struct {
 // certificate names backend-1 reaches the system route; a client with
 // another valid certificate is denied, one without any is unauthenticated,
 // and neither changes anything; everyone reaches the game route; and the
-// identity the transport established is what interceptors see.
+// identity the transport established is what the observer sees.
 func TestAuthorization(t *testing.T) {
 	pki, other := newPKI(t), newPKI(t)
 	svc := &pushService{}
-	var mu sync.Mutex
-	var seen []seenCall
-	observe := func(ctx context.Context, info rt.CallInfo, args, result any, next rt.CallFunc) error {
-		c := seenCall{route: info.Route}
-		if p, ok := rt.PeerFromContext(ctx); ok {
-			c.identity, c.tls = p.Identity, p.TLS != nil
-		}
-		mu.Lock()
-		seen = append(seen, c)
-		mu.Unlock()
-		return next(ctx, args, result)
-	}
-	srv := rt.NewServer(rt.WithLogger(quiet), rt.WithInterceptors(observe, rt.RequireIdentity("sys.", "backend-1")))
+	obs := &peerObserver{}
+	srv := rt.NewServer(rt.WithLogger(quiet), rt.WithObserver(obs), rt.WithAdmission(rt.RequireIdentity("sys.", "backend-1")))
 	srv.RegisterService(svc.desc(), svc)
 
 	serverTLS := pki.serverConfig()
@@ -176,9 +165,28 @@ func TestAuthorization(t *testing.T) {
 		{routePush, "player-7", true}, {routeGame, "player-7", true},
 		{routePush, "", true}, {routeGame, "", true},
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(seen, want) {
-		t.Fatalf("interceptor saw %+v\nwant %+v", seen, want)
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if !slices.Equal(obs.seen, want) {
+		t.Fatalf("observer saw %+v\nwant %+v", obs.seen, want)
 	}
+}
+
+// peerObserver records every call's route and the identity the transport
+// established, refused calls included.
+type peerObserver struct {
+	mu   sync.Mutex
+	seen []seenCall
+}
+
+func (o *peerObserver) StartCall(ctx context.Context, _ rt.CallInfo) context.Context { return ctx }
+
+func (o *peerObserver) EndCall(ctx context.Context, info rt.CallInfo, _ rt.CallEnd) {
+	c := seenCall{route: info.Route}
+	if p, ok := rt.PeerFromContext(ctx); ok {
+		c.identity, c.tls = p.Identity, p.TLS != nil
+	}
+	o.mu.Lock()
+	o.seen = append(o.seen, c)
+	o.mu.Unlock()
 }

@@ -58,7 +58,7 @@ func BenchmarkParallel64(b *testing.B) {
 // envelope encoding and dispatch: what the runtime and the JSON codec cost
 // without any transport, for comparison.
 func BenchmarkNoNetwork(b *testing.B) {
-	c := rt.NewClient(direct{newService().server()})
+	c := rt.NewClient(newDirect(newService().server()))
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -68,16 +68,19 @@ func BenchmarkNoNetwork(b *testing.B) {
 	}
 }
 
-type direct struct{ s *rt.Server }
+type direct struct{ ep *rt.Endpoint }
+
+func newDirect(s *rt.Server) direct { return direct{s.Endpoint()} }
 
 func (d direct) RoundTrip(ctx context.Context, _ string, req *rt.Request) (rt.Response, error) {
 	var buf [256]byte
-	r, err := rt.ParseRequest(rt.AppendRequest(buf[:0], req))
-	if err != nil {
-		return rt.Response{}, err
+	var c rt.Call
+	resp, ok := d.ep.Begin(&c, rt.AppendRequest(buf[:0], req), nil, nil)
+	if ok {
+		resp = d.ep.Serve(&c)
+		d.ep.Done(&c)
 	}
-	resp := d.s.Dispatch(ctx, &r)
-	resp, err = rt.ParseResponse(rt.AppendResponse(buf[:0], &resp))
+	resp, err := rt.ParseResponse(rt.AppendResponse(buf[:0], &resp))
 	resp.Payload = bytes.Clone(resp.Payload) // the caller's, not the buffer's
 	return resp, err
 }

@@ -40,11 +40,11 @@ type network struct {
 
 func newNetwork(t *testing.T, serverTLS, clientTLS *tls.Config) *network {
 	n := &network{t: t, res: tcp.NewStaticResolver(nil), serverTLS: serverTLS, addrs: make(map[string]string)}
-	var opts []tcp.Option
+	opts := []tcp.TransportOption{tcp.WithLogger(quiet)}
 	if clientTLS != nil {
 		opts = append(opts, tcp.WithTLS(clientTLS))
 	}
-	n.tr = tcp.NewTransport(n.res, append(opts, tcp.WithLogger(quiet))...)
+	n.tr = tcp.NewTransport(n.res, opts...)
 	t.Cleanup(func() { n.tr.Close() })
 	return n
 }
@@ -52,7 +52,7 @@ func newNetwork(t *testing.T, serverTLS, clientTLS *tls.Config) *network {
 func (n *network) Transport() runtime.Transport { return n.tr }
 func (n *network) MaxPayload() int              { return runtime.DefaultMaxPayload }
 
-func (n *network) Serve(id string, d runtime.Dispatcher) (rpctest.Listener, error) {
+func (n *network) Serve(id string, d *runtime.Server) (rpctest.Listener, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	ln, err := listen(n.t, n.addrs[id])
@@ -61,11 +61,11 @@ func (n *network) Serve(id string, d runtime.Dispatcher) (rpctest.Listener, erro
 	}
 	n.addrs[id] = ln.Addr().String()
 	n.res.Set(id, ln.Addr().String())
-	var opts []tcp.Option
+	opts := []tcp.ServerOption{tcp.WithLogger(quiet)}
 	if n.serverTLS != nil {
 		opts = append(opts, tcp.WithTLS(n.serverTLS))
 	}
-	srv := tcp.NewServer(d, append(opts, tcp.WithLogger(quiet))...)
+	srv := tcp.NewServer(d, opts...)
 	l := &listener{srv: srv, served: make(chan struct{})}
 	go func() {
 		srv.Serve(ln)
@@ -96,9 +96,10 @@ type listener struct {
 	served chan struct{} // closed when Serve returned
 }
 
-func (l *listener) Stop() {
-	l.srv.Close()
+func (l *listener) Close() error {
+	err := l.srv.Close()
 	<-l.served
+	return err
 }
 
 func (l *listener) Shutdown(ctx context.Context) error {

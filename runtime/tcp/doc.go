@@ -39,10 +39,13 @@
 // broken client costs its own connection and nothing else:
 //
 //   - Frames: none longer than [WithMaxFrame] (default: the max payload plus
-//     1 MiB). Memory follows the bytes that arrive, not the length a frame
-//     announces: a connection reads through a 4 KiB buffer, allocated at its
-//     first read, and a larger frame gets a buffer of its own that grows as
-//     its bytes arrive and goes with the call it carries.
+//     1 MiB). A connection reads through a 4 KiB buffer, allocated at its
+//     first read; a larger frame gets a buffer of its own that doubles as
+//     bytes arrive, up to 64 KiB, then takes the frame's size, and it goes
+//     with the call it carries. The memory of frames still arriving, on all connections
+//     together, is bounded by [WithPartialFrameBudget] (default 64 MiB):
+//     a connection whose frame finds no room waits, within its frame
+//     timeout.
 //   - Time: the TLS handshake must end within [WithDialTimeout] (default
 //     5s); a frame, the first one included, must arrive whole within
 //     [WithFrameTimeout] of its first byte (of the connection, for the first
@@ -50,8 +53,17 @@
 //     nothing for [WithIdleTimeout] (default 5 minutes) is closed with a
 //     go-away. All of these are read deadlines on the connection: no timer
 //     or goroutine per connection or per frame.
-//   - Calls: at most [WithMaxInFlight] (default 10000) run at once per
-//     connection; calls past it are answered ResourceExhausted at once.
+//   - Calls: at most [WithMaxConcurrentCalls] (default 256) run at once per
+//     connection; later ones wait their turn, in arrival order. The bytes a
+//     connection's calls hold, waiting or running, and its unwritten
+//     answers are bounded by [WithConnBudget] (default twice the frame
+//     limit), and every connection's by the server's budget
+//     ([runtime.WithServerBudget]): a request over either is answered
+//     ResourceExhausted at once, without its arguments being decoded. A
+//     call refused by an admission ([runtime.WithAdmission]) costs its frame
+//     and its envelope, never the decoding of its arguments. When a
+//     connection closes, its running calls are cancelled and its waiting
+//     ones never start.
 //   - Answers: a connection queues at most 1 MiB of answers (plus one frame)
 //     for its client. While the queue is full the server stops reading that
 //     connection, so a client that does not read its answers has its

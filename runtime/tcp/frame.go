@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
 // Frame kinds; see the package documentation.
@@ -77,11 +81,18 @@ type frameReader struct {
 	r, w int    // buf[r:w] holds bytes read and not yet consumed
 	// t enforces a server's time limits on reads; nil on a client.
 	t *readTimeouts
+	// partial, on a server, is charged with the memory of large frames
+	// while they arrive; a reader that finds no room waits, counted in
+	// paused, until the frame's deadline or until stop is closed.
+	partial *runtime.Budget
+	stop    <-chan struct{}
+	paused  *atomic.Int64
 }
 
-// largeFrameStart is the capacity a frame too large for the read buffer
-// starts with, before the bytes that arrive make it grow.
-const largeFrameStart = 16 << 10
+// largeFrameGrowth bounds the doubling of a large frame's buffer: past it,
+// the buffer takes the frame's size at once, so that the copies of the
+// doubling cost less than this in all.
+const largeFrameGrowth = 64 << 10
 
 // maxEmptyReads is how many reads that return no bytes and no error the
 // reader tolerates in a row, as bufio does.
@@ -152,16 +163,33 @@ func (r *frameReader) fill(need int) error {
 }
 
 // readLarge reads the body of a frame of n bytes, larger than the buffer,
-// whose length prefix is buffered, into a slice of its own, growing it as
-// bytes arrive.
-func (r *frameReader) readLarge(n int) ([]byte, error) {
+// whose length prefix is buffered, into a slice of its own. The slice
+// doubles as bytes arrive up to largeFrameGrowth, then is replaced by one of
+// the frame's whole size: a peer that announces a large frame and stalls
+// holds about what it sent until then, and a whole frame costs its size and
+// less than largeFrameGrowth more. What the slice holds is charged to the
+// server's partial-frame budget.
+func (r *frameReader) readLarge(n int) (_ []byte, err error) {
 	got := r.buf[r.r+lengthSize : r.w]
-	b := make([]byte, len(got), min(n, max(largeFrameStart, 2*len(got))))
+	size := min(n, max(2*len(got), serverReadBuffer))
+	held := 0 // charged to r.partial
+	defer func() { r.partial.Release(held) }()
+	if err := r.reserve(size, &held); err != nil {
+		return nil, err
+	}
+	b := make([]byte, len(got), size)
 	copy(b, got)
 	r.r, r.w = 0, 0
 	for len(b) < n {
 		if len(b) == cap(b) {
-			nb := make([]byte, len(b), min(2*cap(b), n))
+			size := n
+			if 2*cap(b) < largeFrameGrowth {
+				size = min(n, 2*cap(b))
+			}
+			if err := r.reserve(size, &held); err != nil {
+				return nil, err
+			}
+			nb := make([]byte, len(b), size)
 			copy(nb, b)
 			b = nb
 		}
@@ -172,6 +200,33 @@ func (r *frameReader) readLarge(n int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// errPartialBudget ends a connection whose frame found no room in the
+// server's partial-frame budget before its deadline.
+var errPartialBudget = errors.New("no room for the frame in the server's budget of frames being received")
+
+// reserve charges r.partial so that held bytes become size, waiting for
+// room until the frame's deadline.
+func (r *frameReader) reserve(size int, held *int) error {
+	if r.partial == nil || size <= *held {
+		return nil
+	}
+	more := size - *held
+	if !r.partial.TryAcquire(more) {
+		var deadline time.Time
+		if r.t != nil && r.t.frame > 0 && r.t.frameStart != 0 {
+			deadline = at(r.t.frameStart + int64(r.t.frame))
+		}
+		r.paused.Add(1)
+		ok := r.partial.AcquireWait(more, deadline, r.stop)
+		r.paused.Add(-1)
+		if !ok {
+			return errPartialBudget
+		}
+	}
+	*held = size
+	return nil
 }
 
 // read reads into p once some bytes arrive, applying the time limits, if

@@ -63,7 +63,7 @@ func readRawFrame(t *testing.T, r *bufio.Reader) (kind byte, id uint64, body []b
 // keeps its own connection and the server keeps serving.
 func TestBadFramesCloseOnlyThatConnection(t *testing.T) {
 	const maxFrame = 1 << 16
-	f := start(t, []tcp.Option{tcp.WithMaxFrame(maxFrame)}, nil)
+	f := start(t, []tcp.ServerOption{tcp.WithMaxFrame(maxFrame)}, nil)
 	ctx := ctxFor(t, 30*time.Second)
 	if err := echo(ctx, f.client, "before"); err != nil {
 		t.Fatal(err)

@@ -192,6 +192,7 @@ func (s *service) server() *rt.Server {
 // client for it.
 type fixture struct {
 	svc      *service
+	rs       *rt.Server
 	srv      *tcp.Server
 	tr       *tcp.Transport
 	client   *rt.Client
@@ -203,7 +204,7 @@ type fixture struct {
 
 // start serves a fresh service on a loopback port with a Transport and a
 // Client for it; everything stops at the end of the test.
-func start(tb testing.TB, serverOpts, clientOpts []tcp.Option) *fixture {
+func start(tb testing.TB, serverOpts []tcp.ServerOption, clientOpts []tcp.TransportOption) *fixture {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -211,16 +212,17 @@ func start(tb testing.TB, serverOpts, clientOpts []tcp.Option) *fixture {
 	}
 	f := serveOn(tb, ln, serverOpts)
 	res := tcp.NewStaticResolver(map[string]string{"s": f.addr})
-	f.tr = tcp.NewTransport(res, append([]tcp.Option{tcp.WithLogger(quiet)}, clientOpts...)...)
+	f.tr = tcp.NewTransport(res, append([]tcp.TransportOption{tcp.WithLogger(quiet)}, clientOpts...)...)
 	f.client = rt.NewClient(f.tr)
 	tb.Cleanup(func() { f.tr.Close() })
 	return f
 }
 
 // serveOn serves a fresh service on ln until the end of the test.
-func serveOn(tb testing.TB, ln net.Listener, serverOpts []tcp.Option) *fixture {
+func serveOn(tb testing.TB, ln net.Listener, serverOpts []tcp.ServerOption) *fixture {
 	f := &fixture{svc: newService(), addr: ln.Addr().String(), ln: &countingListener{Listener: ln}, served: make(chan struct{})}
-	f.srv = tcp.NewServer(f.svc.server(), append([]tcp.Option{tcp.WithLogger(quiet)}, serverOpts...)...)
+	f.rs = f.svc.server()
+	f.srv = tcp.NewServer(f.rs, append([]tcp.ServerOption{tcp.WithLogger(quiet)}, serverOpts...)...)
 	go func() {
 		f.serveErr = f.srv.Serve(f.ln)
 		close(f.served)

@@ -8,10 +8,30 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
-// Option configures a [Transport] or a [Server]. Every option is accepted by
-// both; one that means nothing to a side (the dial timeout to a server, the
-// in-flight limit to a transport) is ignored there.
-type Option func(*options)
+// A TransportOption configures a [Transport].
+type TransportOption interface{ applyToTransport(*options) }
+
+// A ServerOption configures a [Server].
+type ServerOption interface{ applyToServer(*options) }
+
+// An Option configures a [Transport] and a [Server] alike.
+type Option interface {
+	TransportOption
+	ServerOption
+}
+
+type bothOption func(*options)
+
+func (f bothOption) applyToTransport(o *options) { f(o) }
+func (f bothOption) applyToServer(o *options)    { f(o) }
+
+type serverOption func(*options)
+
+func (f serverOption) applyToServer(o *options) { f(o) }
+
+type transportOption func(*options)
+
+func (f transportOption) applyToTransport(o *options) { f(o) }
 
 // frameOverhead is the room a frame keeps beside its payload by default: the
 // frame header and the envelope's route, metadata, error key and message.
@@ -20,46 +40,66 @@ type Option func(*options)
 const frameOverhead = 1 << 20
 
 type options struct {
-	tls         *tls.Config
-	maxPayload  int
-	maxFrame    int // 0: maxPayload + frameOverhead
-	dialTimeout time.Duration
-	maxInFlight int
-	logger      *slog.Logger
-	backoffMin  time.Duration
-	backoffMax  time.Duration
-	idleTimeout time.Duration // 0: never
-	ioTimeout   time.Duration // 0: never; see WithFrameTimeout
+	tls           *tls.Config
+	maxPayload    int
+	maxFrame      int // 0: maxPayload + frameOverhead
+	dialTimeout   time.Duration
+	maxConcurrent int
+	connBudget    int64 // 0: 2 × maxFrame
+	partialBudget int64 // 0: max(defaultPartialBudget, 4 × maxFrame)
+	logger        *slog.Logger
+	backoffMin    time.Duration
+	backoffMax    time.Duration
+	idleTimeout   time.Duration // 0: never
+	ioTimeout     time.Duration // 0: never; see WithFrameTimeout
 }
 
-// Defaults of the server's time limits.
+// Defaults of the server's limits.
 const (
-	defaultIdleTimeout  = 5 * time.Minute
-	defaultFrameTimeout = 30 * time.Second
+	defaultIdleTimeout   = 5 * time.Minute
+	defaultFrameTimeout  = 30 * time.Second
+	defaultMaxConcurrent = 256      // handlers at once per connection, as Go's HTTP/2 server's streams
+	defaultPartialBudget = 64 << 20 // bytes of frames being received, all connections together
 )
 
-func newOptions(opts []Option) options {
-	o := options{
-		maxPayload:  runtime.DefaultMaxPayload,
-		dialTimeout: 5 * time.Second,
-		maxInFlight: 10000,
-		backoffMin:  10 * time.Millisecond,
-		backoffMax:  time.Second,
-		idleTimeout: defaultIdleTimeout,
-		ioTimeout:   defaultFrameTimeout,
+func defaultOptions() options {
+	return options{
+		maxPayload:    runtime.DefaultMaxPayload,
+		dialTimeout:   5 * time.Second,
+		maxConcurrent: defaultMaxConcurrent,
+		backoffMin:    10 * time.Millisecond,
+		backoffMax:    time.Second,
+		idleTimeout:   defaultIdleTimeout,
+		ioTimeout:     defaultFrameTimeout,
 	}
-	def := o
+}
+
+func newTransportOptions(opts []TransportOption) options {
+	o := defaultOptions()
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyToTransport(&o)
 	}
+	return o.normalize()
+}
+
+func newServerOptions(opts []ServerOption) options {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt.applyToServer(&o)
+	}
+	return o.normalize()
+}
+
+func (o options) normalize() options {
+	def := defaultOptions()
 	if o.maxPayload < 0 {
 		o.maxPayload = 0
 	}
 	if o.dialTimeout <= 0 {
 		o.dialTimeout = def.dialTimeout
 	}
-	if o.maxInFlight <= 0 {
-		o.maxInFlight = def.maxInFlight
+	if o.maxConcurrent <= 0 {
+		o.maxConcurrent = def.maxConcurrent
 	}
 	if o.backoffMin < 0 {
 		o.backoffMin = 0
@@ -78,6 +118,12 @@ func newOptions(opts []Option) options {
 	}
 	o.idleTimeout = max(o.idleTimeout, 0)
 	o.ioTimeout = max(o.ioTimeout, 0)
+	if o.connBudget == 0 {
+		o.connBudget = 2 * int64(o.maxFrame)
+	}
+	if o.partialBudget == 0 {
+		o.partialBudget = max(defaultPartialBudget, 4*int64(o.maxFrame))
+	}
 	return o
 }
 
@@ -87,29 +133,59 @@ func newOptions(opts []Option) options {
 // server configuration; ClientAuth set to tls.RequireAndVerifyClientCert
 // makes it mutual TLS, and handlers then see the client certificate's
 // subject common name as [runtime.Peer] Identity. Both sides must agree.
-func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
+func WithTLS(cfg *tls.Config) Option { return bothOption(func(o *options) { o.tls = cfg }) }
 
 // WithMaxPayload sets the largest encoded arguments a [Transport] sends: a
 // larger request fails with ResourceExhausted before it is sent. The default
 // is [runtime.DefaultMaxPayload]; it also sizes the default frame limit.
-func WithMaxPayload(n int) Option { return func(o *options) { o.maxPayload = n } }
+func WithMaxPayload(n int) Option { return bothOption(func(o *options) { o.maxPayload = n }) }
 
 // WithMaxFrame sets the largest frame either side accepts, in bytes after the
 // 4-byte length. A peer that sends a larger one has its connection closed.
 // The default is the max payload plus 1 MiB for the envelope around it.
-func WithMaxFrame(n int) Option { return func(o *options) { o.maxFrame = n } }
+func WithMaxFrame(n int) Option { return bothOption(func(o *options) { o.maxFrame = n }) }
 
 // WithDialTimeout bounds how long a [Transport] dials a server, TLS handshake
 // included (default 5s; a call never waits longer than its own ctx), and how
 // long a [Server] gives an accepted connection to complete its TLS
 // handshake: a peer that connects and stalls the handshake is closed after
 // it. Zero or less means the default.
-func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.dialTimeout = d } }
+func WithDialTimeout(d time.Duration) Option {
+	return bothOption(func(o *options) { o.dialTimeout = d })
+}
 
-// WithMaxInFlight bounds the calls a [Server] runs at once for one
-// connection (default 10000). Calls past it are answered ResourceExhausted at
-// once rather than queued. Zero or less means the default.
-func WithMaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = n } }
+// WithMaxConcurrentCalls bounds the handlers a [Server] runs at once for one
+// connection (default 256, as Go's HTTP/2 server bounds a connection's
+// streams). Further calls wait in arrival order, within the connection's
+// budget ([WithConnBudget]), and start as handlers return; those of a
+// connection that closes never start. Zero or less means the default.
+func WithMaxConcurrentCalls(n int) ServerOption {
+	return serverOption(func(o *options) { o.maxConcurrent = n })
+}
+
+// WithConnBudget sets how many bytes of calls a [Server] holds for one
+// connection: request envelopes waiting or running (each also charged a
+// few hundred bytes of bookkeeping) and answers not yet written. A request
+// that would go over it is answered at once with [runtime.ErrOverBudget]
+// (ResourceExhausted), without being decoded, unless the connection holds
+// nothing else: a call that fits on its own is never refused for size. The
+// charges also count against the server's budget
+// ([runtime.WithServerBudget]). The default is twice the frame limit; a
+// negative value means no limit of its own.
+func WithConnBudget(bytes int64) ServerOption {
+	return serverOption(func(o *options) { o.connBudget = bytes })
+}
+
+// WithPartialFrameBudget bounds the bytes a [Server] holds for frames that
+// are still arriving, on all its connections together (default 64 MiB, or
+// four frame limits if more). A connection whose frame needs more waits
+// until others finish theirs (within the frame timeout, [WithFrameTimeout]),
+// so many peers that each send most of a large frame and stall cannot hold
+// more than this. Frames that fit the connection's 4 KiB read buffer are
+// not counted. A negative value means no limit.
+func WithPartialFrameBudget(bytes int64) ServerOption {
+	return serverOption(func(o *options) { o.partialBudget = bytes })
+}
 
 // WithIdleTimeout sets how long a [Server] keeps a connection that has no
 // call in flight and sends nothing (default 5 minutes; zero disables it).
@@ -117,7 +193,9 @@ func WithMaxInFlight(n int) Option { return func(o *options) { o.maxInFlight = n
 // [Transport] that no call it sent since was or will be served, so that it
 // sends those calls again on a fresh connection: closing an idle connection
 // never fails a call. A Transport ignores this option.
-func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleTimeout = d } }
+func WithIdleTimeout(d time.Duration) ServerOption {
+	return serverOption(func(o *options) { o.idleTimeout = d })
+}
 
 // WithFrameTimeout bounds, on a [Server], how long frames may take to cross
 // a connection (default 30s; zero disables it):
@@ -131,16 +209,18 @@ func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idleT
 //     last byte (with TLS, once a write of queued answers takes d).
 //
 // A Transport ignores this option.
-func WithFrameTimeout(d time.Duration) Option { return func(o *options) { o.ioTimeout = d } }
+func WithFrameTimeout(d time.Duration) ServerOption {
+	return serverOption(func(o *options) { o.ioTimeout = d })
+}
 
 // WithLogger sets where connection-level events go: protocol violations,
 // failed handshakes, accept errors. The default is [slog.Default].
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+func WithLogger(l *slog.Logger) Option { return bothOption(func(o *options) { o.logger = l }) }
 
 // WithBackoff sets how a [Transport] holds off dialling an address after a
 // dial failed: min after the first failure, doubling up to max, back to none
 // after a successful dial. Calls during the hold-off fail with Unavailable at
 // once. The default is 10ms to 1s; WithBackoff(0, 0) dials on every call.
-func WithBackoff(min, max time.Duration) Option {
-	return func(o *options) { o.backoffMin, o.backoffMax = min, max }
+func WithBackoff(min, max time.Duration) TransportOption {
+	return transportOption(func(o *options) { o.backoffMin, o.backoffMax = min, max })
 }

@@ -16,21 +16,20 @@ import (
 // [Server.Close].
 var ErrServerClosed = errors.New("sessionrpc/tcp: server closed")
 
-// shuttingDown answers calls that arrive during a graceful shutdown.
-var shuttingDown = runtime.ErrorResponse(runtime.NewError(runtime.Unavailable, "server is shutting down"))
-
 // Server is the server side: it accepts connections from a [Transport] and
-// runs every call on them through a [runtime.Dispatcher], each on its own
-// goroutine, under a ctx that carries the caller's [runtime.Peer] and ends
-// when the caller gives up or the connection dies. (Goroutines are reused:
-// one whose call returned waits for the next, up to a bound.)
+// hands every call on them to a [runtime.Server], whose one call path runs
+// it (see [runtime.Endpoint]), each on a goroutine of its own (reused: one
+// whose call returned waits for the next, up to a bound). A call's context
+// carries the caller's [runtime.Peer] and ends when the caller gives up or
+// the connection dies.
 //
-// The Server reuses the buffer a request arrived in once Dispatch returns:
-// a Dispatcher must not keep the request's Payload past that ([*runtime.Server]
-// decodes it and does not).
+// What a connection may hold is bounded: handlers running at once
+// ([WithMaxConcurrentCalls]; further calls wait their turn), bytes of calls
+// and unwritten answers ([WithConnBudget]), answers queued while the peer
+// does not read (it stops being read), and, across connections, bytes of
+// frames still arriving ([WithPartialFrameBudget]).
 type Server struct {
-	d     runtime.Dispatcher
-	parse func([]byte) (runtime.Request, error) // d's, when it is a RequestParser
+	ep    *runtime.Endpoint
 	o     options
 	calls sync.Pool // *serverCall
 
@@ -41,32 +40,30 @@ type Server struct {
 	wg        sync.WaitGroup // one per connection
 
 	handlers *runtime.Workers[*serverCall] // run calls on reused goroutines
+	partial  *runtime.Budget               // bytes of frames being received
+	paused   atomic.Int64                  // connections not being read, for now
 
-	shutting atomic.Bool  // new calls get Unavailable
-	inflight atomic.Int64 // calls dispatched and not yet answered
-	drained  chan struct{}
 	done     chan struct{} // closed when the server has stopped
 	doneOnce sync.Once
 }
 
-// NewServer returns a server that dispatches calls to d, normally a
-// [*runtime.Server]. Options: [WithTLS], [WithMaxFrame] (or [WithMaxPayload],
-// which sizes it), [WithMaxInFlight], [WithIdleTimeout], [WithFrameTimeout],
+// NewServer returns a server that runs calls on srv. Options: [WithTLS],
+// [WithMaxFrame] (or [WithMaxPayload], which sizes it; by default the
+// limit of srv), [WithMaxConcurrentCalls], [WithConnBudget],
+// [WithPartialFrameBudget], [WithIdleTimeout], [WithFrameTimeout],
 // [WithDialTimeout] (the TLS handshake), [WithLogger]. See the package
 // documentation for the limits they set.
-func NewServer(d runtime.Dispatcher, opts ...Option) *Server {
+func NewServer(srv *runtime.Server, opts ...ServerOption) *Server {
+	ep := srv.Endpoint()
+	opts = append([]ServerOption{WithMaxPayload(ep.MaxPayload())}, opts...)
 	s := &Server{
-		d:         d,
-		o:         newOptions(opts),
+		ep:        ep,
+		o:         newServerOptions(opts),
 		listeners: make(map[*net.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
-		drained:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
-	s.parse = runtime.ParseRequest
-	if p, ok := d.(runtime.RequestParser); ok {
-		s.parse = p.ParseRequest
-	}
+	s.partial = runtime.NewBudget(s.o.partialBudget, nil)
 	s.handlers = runtime.NewWorkers(maxIdleHandlers, func(c *serverCall) { c.sc.handle(c) })
 	s.calls.New = func() any { return new(serverCall) }
 	return s
@@ -177,20 +174,16 @@ func (s *Server) stopAccepting() (conns []*serverConn, err error) {
 }
 
 // Shutdown stops the server gracefully: it stops accepting connections,
-// answers calls that arrive from now on with Unavailable, waits for the calls
-// in flight to finish and their answers to be written, then closes the
-// connections. When ctx ends first it closes everything as [Server.Close]
-// does and returns ctx's error.
+// answers calls that arrive from now on with [runtime.ErrShuttingDown]
+// (Unavailable), waits for the calls in flight to finish and their answers
+// to be written, then closes the connections. When ctx ends first it closes
+// everything as [Server.Close] does and returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.shutting.Store(true)
+	s.ep.Close()
 	conns, err := s.stopAccepting()
-	for s.inflight.Load() > 0 {
-		select {
-		case <-s.drained:
-		case <-ctx.Done():
-			s.Close()
-			return ctx.Err()
-		}
+	if werr := s.ep.Shutdown(ctx); werr != nil {
+		s.Close()
+		return werr
 	}
 	for _, sc := range conns {
 		sc.w.stopWhenDrained()
@@ -213,15 +206,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops the server at once, as if its process died: it closes the
 // listeners and every connection, so callers in flight get Unavailable, and
-// cancels the contexts of the calls running. It does not wait for handlers
-// to return.
+// cancels the contexts of the calls running; calls waiting their turn never
+// run. It returns once the handlers have returned, leaving no goroutine
+// behind, or after [runtime.CloseGrace] if some handler ignores its
+// context's end (it is logged, and left to finish on its own).
 func (s *Server) Close() error {
-	s.shutting.Store(true)
+	s.ep.Close()
 	conns, err := s.stopAccepting()
 	for _, sc := range conns {
 		sc.nc.Close()
 	}
 	s.wg.Wait()
+	if left := s.ep.Abort(runtime.CloseGrace); left > 0 {
+		s.o.logger.Warn("sessionrpc/tcp: closed with handlers still running; they ignore their context's end", "handlers", left)
+	}
 	s.stopped()
 	return err
 }
@@ -238,24 +236,22 @@ func (s *Server) stopped() {
 // after theirs returned.
 const maxIdleHandlers = 128
 
-// handle runs c on a goroutine of its own, a reused one when one is idle.
-func (s *Server) handle(c *serverCall) { s.handlers.Go(c) }
-
-// enter counts a call in flight, unless the server is shutting down.
-func (s *Server) enter() bool {
-	s.inflight.Add(1)
-	if s.shutting.Load() {
-		s.leave()
-		return false
-	}
-	return true
+// Stats is what a [Server] counted, for monitoring; see also
+// [runtime.Server.Stats] for calls refused by code.
+type Stats struct {
+	Conns int // connections open
+	// Paused is the number of connections not being read for now: their
+	// peer does not read its answers, or their frame waits for room in the
+	// partial-frame budget.
+	Paused int
+	// PartialBytes is the bytes of frames still arriving, all connections.
+	PartialBytes int64
 }
 
-func (s *Server) leave() {
-	if s.inflight.Add(-1) == 0 && s.shutting.Load() {
-		select {
-		case s.drained <- struct{}{}:
-		default:
-		}
-	}
+// Stats returns what the server counts now.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return Stats{Conns: n, Paused: int(s.paused.Load()), PartialBytes: s.partial.Used()}
 }

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sessionrpc/sessionrpc/internal/callctx"
 	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
@@ -19,10 +18,10 @@ import (
 type serverCall struct {
 	sc   *serverConn
 	id   uint64
-	ctx  *callctx.Context
+	call runtime.Call
+	ctx  context.Context // call's, kept to cancel it after call is cleared
 	body []byte          // the request envelope
 	buf  []byte          // a buffer of the call's own that body is copied into
-	req  runtime.Request // body parsed; its payload aliases body
 }
 
 type serverShard struct {
@@ -40,18 +39,26 @@ type serverConn struct {
 	s        *Server
 	nc       net.Conn
 	w        *writer
-	base     context.Context // carries the Peer; calls' contexts derive from it
-	inflight atomic.Int64
+	peer     *runtime.Peer
+	budget   *runtime.Budget // the connection's calls and unwritten answers
+	inflight atomic.Int64    // calls begun and not yet done
 	// lastCallEnd is when a call last ended, in mono time: the idle
 	// timeout counts from it too.
 	lastCallEnd atomic.Int64
 	shards      [callShards]serverShard
 	linger      *time.Timer // closes a drained connection the client keeps open
+
+	// Calls wait their turn here while maxConcurrent handlers run.
+	qmu     sync.Mutex
+	running int
+	waiting []*serverCall
+	gone    bool // the connection ended: waiting calls never start
 }
 
 func newServerConn(s *Server, nc net.Conn) *serverConn {
-	sc := &serverConn{s: s, nc: nc}
+	sc := &serverConn{s: s, nc: nc, budget: s.ep.NewBudget(s.o.connBudget)}
 	sc.w = newWriter(nc, s.o.ioTimeout, sc.writerStopped)
+	sc.w.budget = sc.budget
 	for i := range sc.shards {
 		sc.shards[i].calls = make(map[uint64]*serverCall)
 	}
@@ -81,7 +88,7 @@ func (sc *serverConn) serve() {
 			peer.Identity = st.PeerCertificates[0].Subject.CommonName
 		}
 	}
-	sc.base = runtime.ContextWithPeer(context.Background(), peer)
+	sc.peer = peer
 
 	writerDone := make(chan struct{})
 	go func() {
@@ -89,6 +96,7 @@ func (sc *serverConn) serve() {
 		close(writerDone)
 	}()
 	fr := newFrameReader(sc.nc, s.o.maxFrame, serverReadBuffer)
+	fr.partial, fr.stop, fr.paused = s.partial, s.done, &s.paused
 	if s.o.idleTimeout > 0 || s.o.ioTimeout > 0 {
 		fr.t = newReadTimeouts(sc, sc.nc, s.o.idleTimeout, s.o.ioTimeout)
 	}
@@ -107,7 +115,13 @@ func (sc *serverConn) serve() {
 	}
 	sc.nc.Close()
 	sc.w.stop(net.ErrClosed)
+	// Waiting calls are taken first, so that a cancelled handler that
+	// returns meanwhile starts none of them.
+	waiting := sc.takeWaiting()
 	sc.cancelAll()
+	for _, c := range waiting {
+		sc.finish(c)
+	}
 	<-writerDone
 	if sc.linger != nil {
 		sc.linger.Stop()
@@ -154,7 +168,10 @@ func (sc *serverConn) writerStopped(err error) {
 func (sc *serverConn) readLoop(fr *frameReader) error {
 	for {
 		if sc.w.full.Load() {
-			if err := sc.w.waitRoom(); err != nil {
+			sc.s.paused.Add(1)
+			err := sc.w.waitRoom()
+			sc.s.paused.Add(-1)
+			if err != nil {
 				return err
 			}
 			if fr.t != nil {
@@ -172,7 +189,7 @@ func (sc *serverConn) readLoop(fr *frameReader) error {
 			}
 		case kindCancel:
 			if ctx := sc.take(f.id, nil); ctx != nil {
-				ctx.Cancel()
+				cancel(ctx)
 			}
 		default:
 			return fmt.Errorf("%w: unknown kind %d", errMalformedFrame, f.kind)
@@ -180,20 +197,10 @@ func (sc *serverConn) readLoop(fr *frameReader) error {
 	}
 }
 
-// tooManyCalls answers calls over a connection's limit of calls in flight.
-var tooManyCalls = runtime.ErrorResponse(runtime.NewError(runtime.ResourceExhausted, "too many calls in flight on this connection"))
-
-// start begins serving a request on a goroutine of its own.
+// start begins serving a request: it runs at once, or waits its turn
+// behind the handlers running for this connection.
 func (sc *serverConn) start(f frame) error {
 	s := sc.s
-	if sc.inflight.Load() >= int64(s.o.maxInFlight) {
-		sc.respond(f.id, &tooManyCalls)
-		return nil
-	}
-	if !s.enter() {
-		sc.respond(f.id, &shuttingDown)
-		return nil
-	}
 	c := s.calls.Get().(*serverCall)
 	if f.owned {
 		c.body = f.body
@@ -202,71 +209,100 @@ func (sc *serverConn) start(f frame) error {
 		c.body = c.buf
 	}
 	c.sc, c.id = sc, f.id
-	req, err := s.parse(c.body)
-	if err != nil {
-		// Well framed but not an envelope: answered, and the connection
-		// stays open.
-		resp := runtime.ErrorResponse(err)
+	if resp, ok := s.ep.Begin(&c.call, c.body, sc.peer, sc.budget); !ok {
+		// Malformed, over budget or shutting down: answered, and the
+		// connection stays open.
 		sc.respond(f.id, &resp)
-		sc.release(c)
+		sc.recycle(c)
 		return nil
 	}
-	c.req = req
-	// One context per call, carrying the caller's deadline from the start;
-	// the Dispatcher then needs no timer of its own.
-	c.ctx = callctx.New(sc.base, req.Timeout)
+	c.ctx = c.call.Context()
 	sh := &sc.shards[f.id%callShards]
 	sh.mu.Lock()
 	if _, dup := sh.calls[f.id]; dup {
 		sh.mu.Unlock()
-		c.ctx.Cancel()
-		sc.release(c)
+		s.ep.Done(&c.call)
+		sc.recycle(c)
 		return fmt.Errorf("%w: call id %d reused while in flight", errMalformedFrame, f.id)
 	}
 	sh.calls[f.id] = c
 	sh.mu.Unlock()
 	sc.inflight.Add(1)
-	s.handle(c)
+	sc.qmu.Lock()
+	if sc.running < s.o.maxConcurrent {
+		sc.running++
+		sc.qmu.Unlock()
+		s.handlers.Go(c)
+		return nil
+	}
+	sc.waiting = append(sc.waiting, c)
+	sc.qmu.Unlock()
 	return nil
 }
 
-// handle runs a call and writes its answer, unless the caller gave up.
+// handle runs a call and writes its answer, unless the caller gave up, then
+// starts the next call waiting, if any.
 func (sc *serverConn) handle(c *serverCall) {
-	resp := sc.dispatch(c)
-	if sc.take(c.id, c) != nil {
-		sc.respond(c.id, &resp)
+	for c != nil {
+		resp := sc.s.ep.Serve(&c.call)
+		if sc.take(c.id, c) != nil {
+			sc.respond(c.id, &resp)
+		}
+		sc.finish(c)
+		c = sc.next()
 	}
-	c.ctx.Cancel()
-	sc.lastCallEnd.Store(mono())
-	sc.inflight.Add(-1)
-	sc.release(c)
 }
 
-// release returns c to the pool and the call's place in the server's count.
-func (sc *serverConn) release(c *serverCall) {
-	c.sc, c.ctx, c.body, c.req = nil, nil, nil, runtime.Request{}
+// next returns the call waiting longest, or nil, and then counts one handler
+// fewer.
+func (sc *serverConn) next() *serverCall {
+	sc.qmu.Lock()
+	defer sc.qmu.Unlock()
+	if len(sc.waiting) == 0 || sc.gone {
+		sc.running--
+		return nil
+	}
+	c := sc.waiting[0]
+	sc.waiting[0] = nil
+	sc.waiting = sc.waiting[1:]
+	if len(sc.waiting) == 0 {
+		sc.waiting = nil // let a burst's backing array go
+	}
+	return c
+}
+
+// takeWaiting marks the connection gone and returns the calls that wait
+// their turn: they never start.
+func (sc *serverConn) takeWaiting() []*serverCall {
+	sc.qmu.Lock()
+	defer sc.qmu.Unlock()
+	sc.gone = true
+	waiting := sc.waiting
+	sc.waiting = nil
+	return waiting
+}
+
+// finish ends a call the endpoint began and returns it to the pool.
+func (sc *serverConn) finish(c *serverCall) {
+	sc.s.ep.Done(&c.call)
+	sc.lastCallEnd.Store(mono())
+	sc.inflight.Add(-1)
+	sc.recycle(c)
+}
+
+// recycle returns c to the pool.
+func (sc *serverConn) recycle(c *serverCall) {
+	c.sc, c.ctx, c.body = nil, nil, nil
 	if cap(c.buf) > retainMax {
 		c.buf = nil
 	}
 	sc.s.calls.Put(c)
-	sc.s.leave()
-}
-
-func (sc *serverConn) dispatch(c *serverCall) (resp runtime.Response) {
-	req := &c.req
-	defer func() {
-		if p := recover(); p != nil {
-			sc.s.o.logger.Error("sessionrpc/tcp: dispatcher panicked", "route", req.Route, "panic", p)
-			resp = runtime.ErrorResponse(runtime.Errorf(runtime.Internal, "%s: dispatcher panicked: %v", req.Route, p))
-		}
-	}()
-	return sc.s.d.Dispatch(c.ctx, req)
 }
 
 // take removes call id from the calls in flight, if it is there and, when
 // want is not nil, is want. It returns the call's context, read under the
 // lock because the call may be reused as soon as it is released.
-func (sc *serverConn) take(id uint64, want *serverCall) *callctx.Context {
+func (sc *serverConn) take(id uint64, want *serverCall) context.Context {
 	sh := &sc.shards[id%callShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -280,7 +316,7 @@ func (sc *serverConn) take(id uint64, want *serverCall) *callctx.Context {
 
 // cancelAll cancels every call in flight: the connection is gone.
 func (sc *serverConn) cancelAll() {
-	var ctxs []*callctx.Context
+	var ctxs []context.Context
 	for i := range sc.shards {
 		sh := &sc.shards[i]
 		sh.mu.Lock()
@@ -291,9 +327,13 @@ func (sc *serverConn) cancelAll() {
 		sh.mu.Unlock()
 	}
 	for _, ctx := range ctxs {
-		ctx.Cancel()
+		cancel(ctx)
 	}
 }
+
+// cancel ends a call's context, which [runtime.Call.Context] made
+// cancellable.
+func cancel(ctx context.Context) { ctx.(interface{ Cancel() }).Cancel() }
 
 // respond queues the answer to call id. An answer too large for a frame
 // becomes a ResourceExhausted error, so that the client is not disconnected

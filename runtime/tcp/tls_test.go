@@ -12,7 +12,7 @@ import (
 
 func TestMutualTLSIdentity(t *testing.T) {
 	pki := newPKI(t)
-	f := start(t, []tcp.Option{tcp.WithTLS(pki.serverConfig())}, []tcp.Option{tcp.WithTLS(pki.clientConfig("backend-7"))})
+	f := start(t, []tcp.ServerOption{tcp.WithTLS(pki.serverConfig())}, []tcp.TransportOption{tcp.WithTLS(pki.clientConfig("backend-7"))})
 	var out peerResult
 	if err := f.client.Invoke(ctxFor(t, 5*time.Second), "s", routePeer, &noArgs{}, &out); err != nil {
 		t.Fatal(err)
@@ -57,11 +57,11 @@ func TestMutualTLSRefuses(t *testing.T) {
 		{"plain TCP", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var clientOpts []tcp.Option
+			var clientOpts []tcp.TransportOption
 			if c.client != nil {
 				clientOpts = append(clientOpts, tcp.WithTLS(c.client))
 			}
-			f := start(t, []tcp.Option{tcp.WithTLS(pki.serverConfig())}, clientOpts)
+			f := start(t, []tcp.ServerOption{tcp.WithTLS(pki.serverConfig())}, clientOpts)
 			start := time.Now()
 			err := echo(ctxFor(t, time.Minute), f.client, "let me in")
 			wantCode(t, err, rt.Unavailable)

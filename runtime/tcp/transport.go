@@ -42,9 +42,9 @@ type Transport struct {
 // NewTransport returns a transport that finds servers through r. Options:
 // [WithTLS], [WithMaxPayload], [WithMaxFrame], [WithDialTimeout],
 // [WithBackoff], [WithLogger]. It dials nothing until the first call.
-func NewTransport(r Resolver, opts ...Option) *Transport {
+func NewTransport(r Resolver, opts ...TransportOption) *Transport {
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Transport{res: r, o: newOptions(opts), ctx: ctx, cancel: cancel}
+	t := &Transport{res: r, o: newTransportOptions(opts), ctx: ctx, cancel: cancel}
 	t.calls.New = func() any { return &call{done: make(chan struct{}, 1)} }
 	return t
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
 )
 
 const (
@@ -64,6 +66,10 @@ type writer struct {
 	drain  bool          // stop once the queue is written
 
 	writes, frames uint64 // under mu, for tests
+
+	// budget, on a server, is charged with the bytes queued until they are
+	// written; nil on a client.
+	budget *runtime.Budget
 }
 
 func newWriter(nc net.Conn, timeout time.Duration, onStop func(error)) *writer {
@@ -103,6 +109,7 @@ func (w *writer) begin(abort <-chan struct{}, force bool) ([]byte, error) {
 // commit stores the queue that [writer.begin] returned, now one frame longer
 // (or not, when framed is false), wakes the goroutine and unlocks w.
 func (w *writer) commit(queue []byte, framed bool) {
+	w.budget.Acquire(len(queue) - len(w.queue))
 	w.queue = queue
 	if framed {
 		w.frames++
@@ -150,6 +157,7 @@ func (w *writer) stopLocked(err error) {
 		return
 	}
 	w.err = err
+	w.budget.Release(len(w.queue))
 	w.queue = nil
 	w.full.Store(false)
 	if w.space != nil {
@@ -209,6 +217,7 @@ func (w *writer) run() {
 		w.writes++
 		w.mu.Unlock()
 		err := w.write(out)
+		w.budget.Release(len(out))
 		w.mu.Lock()
 		if err != nil {
 			w.stopLocked(err)

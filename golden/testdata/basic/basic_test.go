@@ -62,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterSessionRemoteServer(srv, f)
 	net := runtime.NewInProc()
-	if err := net.Serve("connector-1", srv); err != nil {
+	if _, err := net.Serve("connector-1", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewSessionRemoteClient(runtime.NewClient(net))

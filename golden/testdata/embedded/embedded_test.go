@@ -24,7 +24,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("routes %v, want %v", routes, want)
 	}
 	net := runtime.NewInProc()
-	if err := net.Serve("n", srv); err != nil {
+	if _, err := net.Serve("n", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewNodeClient(runtime.NewClient(net))

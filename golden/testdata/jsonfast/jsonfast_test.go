@@ -29,7 +29,7 @@ func TestRoundTrip(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterWireServer(srv, impl{})
 	net := runtime.NewInProc()
-	if err := net.Serve("w", srv); err != nil {
+	if _, err := net.Serve("w", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewWireClient(runtime.NewClient(net))

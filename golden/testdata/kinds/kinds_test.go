@@ -54,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterKindsServer(srv, echo{})
 	net := runtime.NewInProc()
-	if err := net.Serve("k", srv); err != nil {
+	if _, err := net.Serve("k", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewKindsClient(runtime.NewClient(net))

@@ -29,7 +29,7 @@ func TestRoundTrip(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterTimerServer(srv, timer{})
 	net := runtime.NewInProc()
-	if err := net.Serve("t", srv); err != nil {
+	if _, err := net.Serve("t", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewTimerClient(runtime.NewClient(net))

@@ -33,7 +33,7 @@ func TestRoundTrip(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterChatServer(srv, impl)
 	net := runtime.NewInProc()
-	if err := net.Serve("chat-1", srv); err != nil {
+	if _, err := net.Serve("chat-1", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewChatClient(runtime.NewClient(net))
