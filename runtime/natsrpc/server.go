@@ -261,7 +261,8 @@ func (s *Server) onControl(kind string, m *nats.Msg) {
 			c.ctx.(interface{ Cancel() }).Cancel()
 		}
 	case controlProbe:
-		if m.Reply == "" {
+		if m.Reply == "" || !wellFormedProbe(m.Data) {
+			s.log.Debug("natsrpc: malformed probe dropped", "server", s.id, "bytes", len(m.Data))
 			return
 		}
 		select {
@@ -272,10 +273,40 @@ func (s *Server) onControl(kind string, m *nats.Msg) {
 	}
 }
 
-// controlLoop answers probes until the server stops.
+// wellFormedProbe reports whether body could come from a [Transport]: at
+// most maxProbeBatch lines, none empty. Checking costs a fast scan of the
+// body on the subscription's goroutine; answering a probe that fails it
+// would cost a lookup per line for nothing.
+func wellFormedProbe(body []byte) bool {
+	if len(body) == 0 {
+		return true // a ping
+	}
+	return body[0] != '\n' && body[len(body)-1] != '\n' &&
+		bytes.Count(body, []byte{'\n'}) < maxProbeBatch && !bytes.Contains(body, []byte("\n\n"))
+}
+
+// maxProbeLinesPerSecond bounds the lookups a server makes to answer
+// probes: a few milliseconds of one core a second. Transports probe only
+// calls that have waited a whole probe interval, so that legitimate probes
+// stay far below it; a flood of probes beyond it is dropped.
+const maxProbeLinesPerSecond = 100_000
+
+// controlLoop answers probes until the server stops, within
+// maxProbeLinesPerSecond.
 func (s *Server) controlLoop() {
 	defer s.loops.Done()
+	var window time.Time
+	lines := 0
 	for m := range s.control {
+		if now := time.Now(); now.Sub(window) >= time.Second {
+			window, lines = now, 0
+		}
+		n := bytes.Count(m.Data, []byte{'\n'}) + 1
+		if lines+n > maxProbeLinesPerSecond {
+			s.log.Debug("natsrpc: probe dropped: too many probed calls this second", "server", s.id)
+			continue
+		}
+		lines += n
 		s.probe(m)
 	}
 }

@@ -127,7 +127,8 @@ type (
 		R1 bool   // TLS
 		R2 string // address
 	}
-	sizeArgs   struct{ A0 int }
+	sizeArgs     struct{ A0 int }
+	settingsArgs struct{ A0 map[string]string }
 	sizeResult struct{ R0 []byte }
 	noArgs     struct{}
 )
@@ -137,6 +138,9 @@ const (
 	routeBlock = "test.svc.block"
 	routePeer  = "test.svc.peer"
 	routeSize  = "test.svc.size"
+	// routeSettings takes a map, the argument that costs a decoder most:
+	// many tiny keys.
+	routeSettings = "test.svc.settings"
 )
 
 func newService() *service {
@@ -171,6 +175,11 @@ func (s *service) desc() *rt.ServiceDesc {
 				if p.Addr != nil {
 					r.R2 = p.Addr.String()
 				}
+				return nil
+			}},
+		{Route: routeSettings, NewArgs: func() any { return new(settingsArgs) },
+			Handler: func(ctx context.Context, impl, args, result any) error {
+				s.calls.Add(1)
 				return nil
 			}},
 		{Route: routeSize, NewArgs: func() any { return new(sizeArgs) }, NewResult: func() any { return new(sizeResult) },

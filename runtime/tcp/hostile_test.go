@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -636,3 +637,142 @@ func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// settingsPayload returns the arguments of routeSettings: a map of about
+// size bytes of tiny keys, which costs a decoder many times its size.
+func settingsPayload(size int) []byte {
+	b := []byte(`{"A0":{`)
+	for i := 0; len(b) < size; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = strconv.AppendInt(b, int64(i), 36)
+		b = append(b, `":""`...)
+	}
+	return append(b, "}}"...)
+}
+
+// refusedCallCost sends calls of frame to srv on one connection, one after
+// the other, and returns the bytes the process allocated per call and the
+// answers' codes.
+func refusedCallCost(t *testing.T, addr string, frame []byte, calls int) (int64, map[rt.Code]int) {
+	raw := dialRaw(t, addr)
+	raw.SetDeadline(time.Now().Add(60 * time.Second))
+	r := bufio.NewReader(raw)
+	codes := make(map[rt.Code]int)
+	call := func() {
+		if _, err := raw.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		_, _, body, err := readFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := rt.ParseResponse(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes[resp.Code]++
+	}
+	call() // the connection's own set-up is not the call's cost
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range calls {
+		call()
+	}
+	runtime.ReadMemStats(&after)
+	delete(codes, rt.OK)
+	return int64(after.TotalAlloc-before.TotalAlloc) / int64(calls), codes
+}
+
+// TestHostileRefusedCallCostsItsFrame: an admission refuses a call before
+// its arguments are decoded, so a caller that may not call a route cannot
+// make the server decode megabytes for it. A refused call costs the server
+// at most 1.1 times its frame and 64 KiB, where decoding the same arguments
+// costs many times more.
+func TestHostileRefusedCallCostsItsFrame(t *testing.T) {
+	payload := settingsPayload(1 << 20)
+	frame := rawFrame(kindRequest, 1, rt.AppendRequest(nil, &rt.Request{Route: routeSettings, Payload: payload}))
+
+	svc := newService()
+	srv := rt.NewServer(rt.WithLogger(quiet), rt.WithAdmission(rt.RequireIdentity("test.", "backend-1")))
+	srv.RegisterService(svc.desc(), svc)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := tcp.NewServer(srv, tcp.WithLogger(quiet))
+	go ts.Serve(ln)
+	t.Cleanup(func() { ts.Close() })
+
+	const calls = 4
+	perCall, codes := refusedCallCost(t, ln.Addr().String(), frame, calls)
+	t.Logf("a refused call of %d KiB made the process allocate %d KiB (%.2fx its frame); answers %v",
+		len(frame)>>10, perCall>>10, float64(perCall)/float64(len(frame)), codes)
+	if codes[rt.Unauthenticated] != calls+1 {
+		t.Fatalf("answers %v, want every call Unauthenticated", codes)
+	}
+	if limit := int64(len(frame))*11/10 + 64<<10; perCall > limit {
+		t.Errorf("a refused call allocated %d bytes, over 1.1x its frame of %d bytes plus 64 KiB", perCall, len(frame))
+	}
+	if n := svc.calls.Load(); n != 0 {
+		t.Errorf("%d refused calls reached the handler", n)
+	}
+
+	// For comparison, what decoding the same arguments costs.
+	open := start(t, nil, nil)
+	decoded, _ := refusedCallCost(t, open.addr, frame, 1)
+	t.Logf("the same call, admitted and decoded: %d KiB (%.1fx its frame)", decoded>>10, float64(decoded)/float64(len(frame)))
+}
+
+// TestHostilePartialFrames opens many connections that each send most of a
+// large frame and stall: what the server holds for frames still arriving
+// stays within its partial-frame budget, the connections beyond it wait,
+// other callers are served meanwhile, and everything is released when the
+// stalled connections go.
+func TestHostilePartialFrames(t *testing.T) {
+	const maxFrame, budget, conns = 256 << 10, 1 << 20, 16
+	f := start(t, []tcp.ServerOption{tcp.WithMaxFrame(maxFrame), tcp.WithPartialFrameBudget(budget), tcp.WithFrameTimeout(3 * time.Second)}, nil)
+	g := startGoodClient(t, f.client)
+	time.Sleep(20 * time.Millisecond)
+	before := liveBytes()
+
+	const announced, sent = maxFrame - 16, 200 << 10
+	part := binary.BigEndian.AppendUint32(nil, announced)
+	part = append(part, kindRequest, 1)
+	part = append(part, make([]byte, sent)...)
+	var raws []net.Conn
+	for range conns {
+		raw := dialRaw(t, f.addr)
+		raw.SetDeadline(time.Now().Add(30 * time.Second))
+		go raw.Write(part) // blocks once the server stops reading it
+		raws = append(raws, raw)
+	}
+	waitUntil(t, "the connections beyond the budget to wait", func() bool {
+		st := f.srv.Stats()
+		return st.Paused > 0 && st.PartialBytes > budget/2
+	})
+	st := f.srv.Stats()
+	grew := liveBytes() - before
+	t.Logf("%d connections each sending %d KiB of a %d KiB frame: %d KiB held for partial frames, %d connections waiting; memory +%d KiB",
+		conns, sent>>10, announced>>10, st.PartialBytes>>10, st.Paused, grew>>10)
+	if st.PartialBytes > budget {
+		t.Errorf("%d bytes held for partial frames, over the budget of %d", st.PartialBytes, budget)
+	}
+	if limit := int64(budget + 4*mib); grew > limit {
+		t.Errorf("memory grew %d KiB, over the budget of %d KiB and 4 MiB", grew>>10, budget>>10)
+	}
+	if err := echo(ctxFor(t, 20*time.Second), f.client, "beside them"); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range raws {
+		raw.Close()
+	}
+	waitUntil(t, "the partial frames to be released", func() bool {
+		st := f.srv.Stats()
+		return st.PartialBytes == 0 && st.Paused == 0
+	})
+	g.check(t)
+}
