@@ -129,8 +129,8 @@ type (
 	}
 	sizeArgs     struct{ A0 int }
 	settingsArgs struct{ A0 map[string]string }
-	sizeResult struct{ R0 []byte }
-	noArgs     struct{}
+	sizeResult   struct{ R0 []byte }
+	noArgs       struct{}
 )
 
 const (
