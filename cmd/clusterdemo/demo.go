@@ -32,6 +32,14 @@ type Config struct {
 	Workers int
 	// Duration is how long the workload runs (default 10s).
 	Duration time.Duration
+	// MinCallsPerOp, when positive, makes the workload run on past Duration
+	// until every operation has been called this many times (or ctx ends):
+	// tests ask for work done, not for time spent, so that a slow machine
+	// makes them slower, never failing.
+	MinCallsPerOp int
+	// CallTimeout bounds every call a worker makes (default 5s); none
+	// should come near it.
+	CallTimeout time.Duration
 	// Seed seeds the workers' random choices; 0 picks one from the clock.
 	Seed uint64
 	// Progress receives one line per second while the workload runs; nil
@@ -55,8 +63,7 @@ const (
 	defaultWorkers   = 8
 	defaultDuration  = 10 * time.Second
 
-	// callTimeout bounds every call a worker makes; none should come near it.
-	callTimeout = 5 * time.Second
+	defaultCallTimeout = 5 * time.Second
 	// stopTimeout bounds the graceful shutdown of the whole cluster.
 	stopTimeout = 10 * time.Second
 )
@@ -70,6 +77,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.Backends, defaultBackends)
 	setDefault(&cfg.Clients, defaultClients)
 	setDefault(&cfg.Workers, defaultWorkers)
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = defaultCallTimeout
+	}
 	if cfg.Duration == 0 {
 		cfg.Duration = defaultDuration
 	}
@@ -101,6 +111,28 @@ func setDefault(n *int, def int) {
 	}
 }
 
+// stopWhenDone cancels the workload once it has run cfg.Duration and every
+// operation has been called cfg.MinCallsPerOp times.
+func stopWhenDone(ctx context.Context, cancel context.CancelFunc, start time.Time, cfg Config, live *progress) {
+	t := time.NewTimer(cfg.Duration)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !live.atLeast(cfg.MinCallsPerOp) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	cancel()
+}
+
 // Run starts a cluster as cfg describes, drives it with the workload for
 // cfg.Duration or until ctx ends, checks every session and connection
 // against the workers' models, stops the cluster and reports. It returns an
@@ -125,8 +157,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cfg.Logger.Info("cluster up", attrs...)
 
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	runCtx, cancel := context.WithCancel(ctx)
 	start := time.Now()
+	go stopWhenDone(runCtx, cancel, start, cfg, live)
 	var wg sync.WaitGroup
 	for _, w := range workers {
 		wg.Go(func() { w.run(runCtx) })

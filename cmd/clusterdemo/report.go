@@ -47,6 +47,18 @@ func (t *tally) add(u *tally) {
 // progress is what the workers have done so far, for the line a second.
 type progress struct {
 	calls, expected, failed atomic.Int64
+	ops, opsExpected        [numOps]atomic.Int64 // calls and expected errors, by op
+}
+
+// atLeast reports whether every op has been called at least n times and,
+// when n is positive, has met at least one of its deliberate error paths.
+func (p *progress) atLeast(n int) bool {
+	for i := range p.ops {
+		if p.ops[i].Load() < int64(n) || (n > 0 && p.opsExpected[i].Load() == 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // print writes a line a second to w until done closes.

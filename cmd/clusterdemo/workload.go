@@ -84,11 +84,11 @@ func (o op) weight() int {
 // ghostServer is a server id no one serves.
 const ghostServer = "connector-404"
 
-// unreachableWithin is how soon a call to a server no one serves must fail.
-// Transports fail it at once (milliseconds); half the call timeout still
-// tells that from waiting for the deadline, and leaves room for a starved
-// machine that stalls the whole process for a second or two.
-const unreachableWithin = callTimeout / 2
+// unreachableWithin is how soon a call to a server no one serves must fail:
+// half the call timeout. Transports fail it at once (milliseconds); half the
+// deadline still tells that from waiting for it, and leaves room for a
+// starved machine that stalls the whole process for a second or two.
+func (w *worker) unreachableWithin() time.Duration { return w.timeout / 2 }
 
 // unknownSIDBase is above any id a store hands out in a demo run, so that
 // ids from it name no session of any worker.
@@ -105,6 +105,7 @@ type worker struct {
 	rng       *rand.Rand
 	inbox     *mailbox
 	progress  *progress
+	timeout   time.Duration // of each call
 
 	uids   []string // the uids this worker binds
 	nobody string   // a uid of this worker's that is never bound
@@ -163,6 +164,7 @@ func newWorkers(cfg Config, c *cluster, p *progress) []*worker {
 				rng:       rand.New(rand.NewPCG(cfg.Seed, g)),
 				inbox:     &mailbox{},
 				progress:  p,
+				timeout:   cfg.CallTimeout,
 				nobody:    fmt.Sprintf("b%dw%d-nobody", bi+1, wi),
 				binds:     make([]int, len(ids)),
 				unbinds:   make([]int, len(ids)),
@@ -361,7 +363,7 @@ func encode(v any) json.RawMessage {
 // A stop of the workload never cuts a call short: its outcome is needed to
 // keep the model right.
 func (w *worker) call(o op, f func(ctx context.Context) error) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
@@ -370,6 +372,7 @@ func (w *worker) call(o op, f func(ctx context.Context) error) (time.Duration, e
 	st.calls++
 	st.lat = append(st.lat, d)
 	w.progress.calls.Add(1)
+	w.progress.ops[o].Add(1)
 	return d, err
 }
 
@@ -397,6 +400,7 @@ func (w *worker) expect(o op, err, want error, what string, args ...any) bool {
 	case want != nil:
 		w.stats[o].expected++
 		w.progress.expected.Add(1)
+		w.progress.opsExpected[o].Add(1)
 	}
 	return w.check(true, "")
 }
@@ -407,6 +411,7 @@ func (w *worker) expectLocal(o op, err, want error, what string) {
 	if w.check(errors.Is(err, want), "%s %s: got error %v, want %v", o, what, err, want) {
 		w.stats[o].expected++
 		w.progress.expected.Add(1)
+		w.progress.opsExpected[o].Add(1)
 	}
 }
 
@@ -414,10 +419,11 @@ func (w *worker) expectLocal(o op, err, want error, what string) {
 // with Unavailable at once: pomelo never called back in that case.
 func (w *worker) unreachable(o op, f func(ctx context.Context, frontendID string) error) {
 	d, err := w.call(o, func(ctx context.Context) error { return f(ctx, ghostServer) })
-	if w.check(runtime.CodeOf(err) == runtime.Unavailable && d < unreachableWithin,
+	if w.check(runtime.CodeOf(err) == runtime.Unavailable && d < w.unreachableWithin(),
 		"%s on unknown server %q: got %v after %v, want Unavailable at once", o, ghostServer, err, d) {
 		w.stats[o].expected++
 		w.progress.expected.Add(1)
+		w.progress.opsExpected[o].Add(1)
 	}
 }
 

@@ -274,7 +274,7 @@ func TestUnknownServerFailsAtOnce(t *testing.T) {
 	if !strings.Contains(err.Error(), "nobody") {
 		t.Errorf("error does not name the server: %v", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 10*time.Second { // the deadline is a minute
 		t.Errorf("took %v", d)
 	}
 }
@@ -337,7 +337,7 @@ func TestDeadServerFailsCallsAtOnce(t *testing.T) {
 			t.Fatal("callers still waiting after the server died")
 		}
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("callers took %v to learn the server died", d)
 	}
 	// The handlers' contexts were cancelled with the connection.
