@@ -87,8 +87,8 @@ func TestJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &points); err != nil {
 		t.Fatalf("%v in %s", err, out.Bytes())
 	}
-	if len(points) != 4 {
-		t.Fatalf("%d sweep points, want 2 peers × 2 levels: %s", len(points), out.Bytes())
+	if len(points) != 2*len(sweepPeers) {
+		t.Fatalf("%d sweep points, want %d peers × 2 levels: %s", len(points), len(sweepPeers), out.Bytes())
 	}
 	for _, p := range points {
 		if p.CallsPerS <= 0 || p.P99Us <= 0 {
@@ -100,10 +100,10 @@ func TestJSON(t *testing.T) {
 // TestTable checks that the table and the target lines come out.
 func TestTable(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-quick", "-n", "50", "-duration", "50ms", "-only", "sessionrpc-tcp,raw-tcp-pingpong"}, &out, io.Discard); err != nil {
+	if err := run([]string{"-quick", "-n", "50", "-duration", "50ms", "-only", "sessionrpc-tcp,raw-tcp-pingpong,raw-mux-tcp"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"sessionrpc-tcp", "raw-tcp-pingpong", "sessionrpc-tcp serial p50 ÷ raw-tcp-pingpong p50", "allocs/call (client+server)"} {
+	for _, want := range []string{"sessionrpc-tcp", "raw-tcp-pingpong", "sessionrpc-tcp serial p50 ÷ raw-tcp-pingpong p50", "allocs/call (client+server)", "sessionrpc-tcp ÷ raw-mux-tcp", "CPU µs/call"} {
 		if !bytes.Contains(out.Bytes(), []byte(want)) {
 			t.Errorf("no %q in\n%s", want, out.Bytes())
 		}
