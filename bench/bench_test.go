@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -80,7 +82,8 @@ func TestJSON(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run([]string{"-sweep", "-json", "-duration", "50ms", "-levels", "1,8"}, &out, io.Discard); err != nil {
+	svg := filepath.Join(t.TempDir(), "sweep.svg")
+	if err := run([]string{"-sweep", "-json", "-duration", "50ms", "-levels", "1,8", "-svg", svg}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var points []sweepResult
@@ -94,6 +97,13 @@ func TestJSON(t *testing.T) {
 		if p.CallsPerS <= 0 || p.P99Us <= 0 {
 			t.Errorf("sweep point %+v", p)
 		}
+	}
+	data, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := svgLines(t, data); !slices.Equal(got, sweepPeers) {
+		t.Errorf("-svg drew lines %q, want %q", got, sweepPeers)
 	}
 }
 

@@ -6,6 +6,7 @@
 //	go run .                 # table
 //	go run . -json           # JSON array: name, serial_us_p50, serial_us_p99, calls_per_s, allocs_per_call
 //	go run . -sweep          # calls/s, p99 and CPU per call at 1, 8, 64 and 256 callers
+//	go run . -sweep -svg f   # the same, and a chart of calls/s against callers in f
 //	go run . -only a,b       # a subset (also runs the extra peers)
 //	go run . -quick          # a smoke run
 //
@@ -63,6 +64,7 @@ var sweepPeers = []string{"sessionrpc-tcp", "sessionrpc-nats", "grpc-go", "arpc"
 // config is what the flags ask for.
 type config struct {
 	json, sweep bool
+	svg         string // file to draw the sweep in, or ""
 	only        []string
 	serial      int           // timed serial calls
 	warm        int           // serial calls before timing
@@ -141,6 +143,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		} else {
 			err = writeSweep(stdout, out, cfg.levels)
 		}
+		if err == nil && cfg.svg != "" {
+			err = writeSVGFile(cfg.svg, out, fmt.Sprintf("in one process on loopback, GOMAXPROCS=%d, %v per point, median of %d round(s)", runtime.GOMAXPROCS(0), cfg.duration, cfg.rounds))
+		}
 	} else {
 		var got map[string][]result
 		got, failed = runRounds(names, cfg.rounds, stderr, func(p *peer) (result, error) { return benchOne(e, p, cfg) })
@@ -196,6 +201,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var only, levels string
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of a table")
 	fs.BoolVar(&cfg.sweep, "sweep", false, "measure calls/s, p99 and CPU per call at each of -levels callers, for "+strings.Join(sweepPeers, ", ")+" unless -only")
+	fs.StringVar(&cfg.svg, "svg", "", "with -sweep, also draw calls/s against callers as SVG in `file`")
 	fs.StringVar(&only, "only", "", "comma-separated `peers` to run, in order; extra peers run only when named here")
 	quick := fs.Bool("quick", false, "smoke run: 500 serial calls, 0.3 s phases (flags set explicitly win)")
 	fs.IntVar(&cfg.serial, "n", 20000, "timed serial `calls` per peer")
@@ -234,6 +240,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !set["duration"] {
 			cfg.duration = 300 * time.Millisecond
 		}
+	}
+	if cfg.svg != "" && !cfg.sweep {
+		return cfg, errors.New("-svg draws the sweep: it needs -sweep")
 	}
 	if cfg.serial < 1 || cfg.warm < 0 || cfg.duration <= 0 || cfg.callers < 1 || cfg.rounds < 1 {
 		return cfg, errors.New("-n, -callers, -duration and -rounds must be positive, -warmup not negative")
