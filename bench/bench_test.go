@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -80,30 +82,38 @@ func TestJSON(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run([]string{"-sweep", "-json", "-duration", "50ms", "-levels", "1,8"}, &out, io.Discard); err != nil {
+	svg := filepath.Join(t.TempDir(), "sweep.svg")
+	if err := run([]string{"-sweep", "-json", "-duration", "50ms", "-levels", "1,8", "-svg", svg}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var points []sweepResult
 	if err := json.Unmarshal(out.Bytes(), &points); err != nil {
 		t.Fatalf("%v in %s", err, out.Bytes())
 	}
-	if len(points) != 4 {
-		t.Fatalf("%d sweep points, want 2 peers × 2 levels: %s", len(points), out.Bytes())
+	if len(points) != 2*len(sweepPeers) {
+		t.Fatalf("%d sweep points, want %d peers × 2 levels: %s", len(points), len(sweepPeers), out.Bytes())
 	}
 	for _, p := range points {
 		if p.CallsPerS <= 0 || p.P99Us <= 0 {
 			t.Errorf("sweep point %+v", p)
 		}
 	}
+	data, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := svgLines(t, data); !slices.Equal(got, sweepPeers) {
+		t.Errorf("-svg drew lines %q, want %q", got, sweepPeers)
+	}
 }
 
 // TestTable checks that the table and the target lines come out.
 func TestTable(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-quick", "-n", "50", "-duration", "50ms", "-only", "sessionrpc-tcp,raw-tcp-pingpong"}, &out, io.Discard); err != nil {
+	if err := run([]string{"-quick", "-n", "50", "-duration", "50ms", "-only", "sessionrpc-tcp,raw-tcp-pingpong,raw-mux-tcp"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"sessionrpc-tcp", "raw-tcp-pingpong", "sessionrpc-tcp serial p50 ÷ raw-tcp-pingpong p50", "allocs/call (client+server)"} {
+	for _, want := range []string{"sessionrpc-tcp", "raw-tcp-pingpong", "sessionrpc-tcp serial p50 ÷ raw-tcp-pingpong p50", "allocs/call (client+server)", "sessionrpc-tcp ÷ raw-mux-tcp", "CPU µs/call"} {
 		if !bytes.Contains(out.Bytes(), []byte(want)) {
 			t.Errorf("no %q in\n%s", want, out.Bytes())
 		}

@@ -22,6 +22,15 @@ type Echo interface {
 	Echo(ctx context.Context, msg string) (string, error)
 }
 
+// EchoMsg is the request and the response of the peers that carry a struct
+// through a codec (grpc-go, arpc, rpcx): the message in one field, so that
+// JSON writes {"a0":"…"}, what sessionrpc's generated code writes for the
+// argument of Echo. It is exported because rpcx, like net/rpc, serves only
+// exported argument types.
+type EchoMsg struct {
+	A0 string `json:"a0"`
+}
+
 // echoServer implements [Echo].
 type echoServer struct{}
 

@@ -15,32 +15,27 @@ import (
 // hand-written service descriptor, so that no protoc output is needed. The
 // messages are encoded by a codec registered here rather than protobuf:
 //
-//   - "json" (peer grpc-go): encoding/json of the same {"a0": message}
-//     struct that sessionrpc's generated code encodes, so both stacks pay
-//     the same codec and the comparison is of what surrounds it;
+//   - "json" (peer grpc-go): encoding/json of [EchoMsg], the same
+//     {"a0": message} that sessionrpc's generated code writes, so that both
+//     stacks carry the same bytes;
 //   - "raw" (peer grpc-go-raw): the message's bytes as they are, standing in
 //     for protobuf, whose encoding of one short string field costs about as
 //     little.
 
-// echoMsg is the grpc-go request and response.
-type echoMsg struct {
-	A0 string `json:"a0"`
-}
-
-// jsonCodec is the grpc codec "json": encoding/json of *echoMsg.
+// jsonCodec is the grpc codec "json": encoding/json of *EchoMsg.
 type jsonCodec struct{}
 
 func (jsonCodec) Name() string                       { return "json" }
 func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
 func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
-// rawCodec is the grpc codec "raw": *echoMsg as the bytes of its string.
+// rawCodec is the grpc codec "raw": *EchoMsg as the bytes of its string.
 type rawCodec struct{}
 
 func (rawCodec) Name() string { return "raw" }
 
 func (rawCodec) Marshal(v any) ([]byte, error) {
-	m, ok := v.(*echoMsg)
+	m, ok := v.(*EchoMsg)
 	if !ok {
 		return nil, fmt.Errorf("raw codec: cannot encode %T", v)
 	}
@@ -48,7 +43,7 @@ func (rawCodec) Marshal(v any) ([]byte, error) {
 }
 
 func (rawCodec) Unmarshal(data []byte, v any) error {
-	m, ok := v.(*echoMsg)
+	m, ok := v.(*EchoMsg)
 	if !ok {
 		return fmt.Errorf("raw codec: cannot decode into %T", v)
 	}
@@ -73,7 +68,7 @@ var grpcEchoDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{{
 		MethodName: "Echo",
 		Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			in := new(echoMsg)
+			in := new(EchoMsg)
 			if err := dec(in); err != nil {
 				return nil, err
 			}
@@ -114,8 +109,8 @@ func startGRPC(peer, codec string) (target, error) {
 func (t *grpcTarget) name() string { return t.peer }
 
 func (t *grpcTarget) call(ctx context.Context) error {
-	var out echoMsg
-	if err := t.cc.Invoke(ctx, grpcMethod, &echoMsg{A0: message}, &out); err != nil {
+	var out EchoMsg
+	if err := t.cc.Invoke(ctx, grpcMethod, &EchoMsg{A0: message}, &out); err != nil {
 		return err
 	}
 	return checkEcho(out.A0)

@@ -1,10 +1,12 @@
-// Command bench compares sessionrpc's transports with gRPC, net/rpc, plain
-// NATS and a raw TCP ping-pong, in one process on loopback: serial latency,
-// throughput under concurrent callers, and allocations per call.
+// Command bench compares sessionrpc's transports with gRPC, arpc, rpcx,
+// net/rpc, plain NATS, a raw multiplexed TCP floor and a raw TCP ping-pong,
+// in one process on loopback: serial latency, throughput under concurrent
+// callers, and allocations per call.
 //
 //	go run .                 # table
 //	go run . -json           # JSON array: name, serial_us_p50, serial_us_p99, calls_per_s, allocs_per_call
-//	go run . -sweep          # calls/s and p99 at 1, 8, 64 and 256 callers
+//	go run . -sweep          # calls/s, p99 and CPU per call at 1, 8, 64 and 256 callers
+//	go run . -sweep -svg f   # the same, and a chart of calls/s against callers in f
 //	go run . -only a,b       # a subset (also runs the extra peers)
 //	go run . -quick          # a smoke run
 //
@@ -41,19 +43,28 @@ var peers = []peer{
 	{name: "sessionrpc-tcp", start: newTCP},
 	{name: "sessionrpc-nats", start: newNATS},
 	{name: "grpc-go", start: newGRPC},
+	{name: "arpc", start: newARPC},
+	{name: "rpcx", start: newRPCX},
 	{name: "net-rpc", start: newNetRPC},
+	{name: "raw-mux-tcp", start: newRawMux},
 	{name: "raw-tcp-pingpong", start: newRawTCP},
 	{name: "nats-request", start: newNATSRequest},
 	{name: "sessionrpc-tcp-push", start: newTCPPush, extra: true},
 	{name: "grpc-go-raw", start: newGRPCRaw, extra: true},
+	{name: "arpc-raw", start: newARPCRaw, extra: true},
+	{name: "rpcx-msgpack", start: newRPCXMsgpack, extra: true},
+	{name: "raw-mux-tcp-go", start: newRawMuxGo, extra: true},
 }
 
-// sweepPeers are the peers -sweep runs unless -only names others.
-var sweepPeers = []string{"sessionrpc-tcp", "grpc-go"}
+// sweepPeers are the peers -sweep runs unless -only names others: the
+// sessionrpc transports that cross a network, the RPC stacks they compete
+// with, and the floor of each (raw-mux-tcp, nats-request).
+var sweepPeers = []string{"sessionrpc-tcp", "sessionrpc-nats", "grpc-go", "arpc", "rpcx", "net-rpc", "raw-mux-tcp", "nats-request"}
 
 // config is what the flags ask for.
 type config struct {
 	json, sweep bool
+	svg         string // file to draw the sweep in, or ""
 	only        []string
 	serial      int           // timed serial calls
 	warm        int           // serial calls before timing
@@ -132,6 +143,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		} else {
 			err = writeSweep(stdout, out, cfg.levels)
 		}
+		if err == nil && cfg.svg != "" {
+			err = writeSVGFile(cfg.svg, out, fmt.Sprintf("in one process on loopback, GOMAXPROCS=%d, %v per point, median of %d round(s)", runtime.GOMAXPROCS(0), cfg.duration, cfg.rounds))
+		}
 	} else {
 		var got map[string][]result
 		got, failed = runRounds(names, cfg.rounds, stderr, func(p *peer) (result, error) { return benchOne(e, p, cfg) })
@@ -186,7 +200,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	var only, levels string
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of a table")
-	fs.BoolVar(&cfg.sweep, "sweep", false, "measure calls/s and p99 at each of -levels callers, for "+strings.Join(sweepPeers, " and ")+" unless -only")
+	fs.BoolVar(&cfg.sweep, "sweep", false, "measure calls/s, p99 and CPU per call at each of -levels callers, for "+strings.Join(sweepPeers, ", ")+" unless -only")
+	fs.StringVar(&cfg.svg, "svg", "", "with -sweep, also draw calls/s against callers as SVG in `file`")
 	fs.StringVar(&only, "only", "", "comma-separated `peers` to run, in order; extra peers run only when named here")
 	quick := fs.Bool("quick", false, "smoke run: 500 serial calls, 0.3 s phases (flags set explicitly win)")
 	fs.IntVar(&cfg.serial, "n", 20000, "timed serial `calls` per peer")
@@ -225,6 +240,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !set["duration"] {
 			cfg.duration = 300 * time.Millisecond
 		}
+	}
+	if cfg.svg != "" && !cfg.sweep {
+		return cfg, errors.New("-svg draws the sweep: it needs -sweep")
 	}
 	if cfg.serial < 1 || cfg.warm < 0 || cfg.duration <= 0 || cfg.callers < 1 || cfg.rounds < 1 {
 		return cfg, errors.New("-n, -callers, -duration and -rounds must be positive, -warmup not negative")
@@ -386,20 +404,29 @@ func writeTable(w io.Writer, rs []result, callers int) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	checks := targetChecks(rs)
-	if len(checks) == 0 {
-		return nil
-	}
-	fmt.Fprintf(w, "\ntargets (ratios within this run):\n")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, c := range checks {
-		verdict := "NOT MET"
-		if c.met {
-			verdict = "met"
+	if checks := targetChecks(rs); len(checks) > 0 {
+		fmt.Fprintf(w, "\ntargets (ratios within this run):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, c := range checks {
+			verdict := "NOT MET"
+			if c.met {
+				verdict = "met"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.what, c.got, c.want, verdict, c.note)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.what, c.got, c.want, verdict, c.note)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	writeRatios(w, fmt.Sprintf("%d callers", callers), func(name string) (float64, float64, bool) {
+		for _, r := range rs {
+			if r.Name == name {
+				return r.CallsPerS, r.cpuUs, true
+			}
+		}
+		return 0, 0, false
+	})
+	return nil
 }
 
 // check is one target of RESULTS.md, judged on one run.
@@ -447,6 +474,38 @@ func targetChecks(rs []result) []check {
 	return out
 }
 
+// ratioPairs are the comparisons printed under the table and the sweep:
+// sessionrpc against its nearest competitor, and each sessionrpc transport
+// against the floor under it.
+var ratioPairs = [][2]string{
+	{"sessionrpc-tcp", "grpc-go"},
+	{"sessionrpc-tcp", "raw-mux-tcp"},
+	{"sessionrpc-nats", "nats-request"},
+}
+
+// writeRatios prints, for each of ratioPairs with both peers in by, a's
+// calls/s over b's and a's CPU time per call over b's; callers labels the
+// concurrency they were measured at.
+func writeRatios(w io.Writer, callers string, by func(name string) (callsPerS, cpuUs float64, ok bool)) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	printed := false
+	for _, pair := range ratioPairs {
+		ca, ua, okA := by(pair[0])
+		cb, ub, okB := by(pair[1])
+		if !okA || !okB || cb == 0 || ub == 0 {
+			continue
+		}
+		if !printed {
+			fmt.Fprintf(w, "\nratios within this run, %s:\n", callers)
+			printed = true
+		}
+		fmt.Fprintf(tw, "  %s ÷ %s\tcalls/s %.2f×\tCPU µs/call %.2f× (%.1f against %.1f)\n", pair[0], pair[1], ca/cb, ua/ub, ua, ub)
+	}
+	tw.Flush()
+}
+
+// writeSweep prints the sweep as three tables, peers by levels: calls/s,
+// p99 and CPU time per call; then the ratios of [ratioPairs] at each level.
 func writeSweep(w io.Writer, rs []sweepResult, levels []int) error {
 	var names []string
 	at := map[string]map[int]sweepResult{}
@@ -457,31 +516,47 @@ func writeSweep(w io.Writer, rs []sweepResult, levels []int) error {
 		}
 		at[r.Name][r.Callers] = r
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "callers\t")
+	width := len("p99 µs")
 	for _, n := range names {
-		fmt.Fprintf(tw, "%s calls/s\tp99 µs\tCPU µs/call\t", n)
+		width = max(width, len(n))
 	}
-	ratio := slices.Contains(names, "sessionrpc-tcp") && slices.Contains(names, "grpc-go")
-	if ratio {
-		fmt.Fprintf(tw, "sessionrpc-tcp ÷ grpc-go calls/s\t")
-	}
-	fmt.Fprintln(tw)
-	for _, l := range levels {
-		fmt.Fprintf(tw, "%d\t", l)
-		for _, n := range names {
-			r := at[n][l]
-			fmt.Fprintf(tw, "%.0f\t%.1f\t%.1f\t", r.CallsPerS, r.P99Us, r.CPUUs)
+	for i, m := range []struct {
+		title, format string
+		value         func(sweepResult) float64
+	}{
+		{"calls/s", "%.0f", func(r sweepResult) float64 { return r.CallsPerS }},
+		{"p99 µs", "%.1f", func(r sweepResult) float64 { return r.P99Us }},
+		{"CPU µs/call", "%.2f", func(r sweepResult) float64 { return r.CPUUs }},
+	} {
+		if i > 0 {
+			fmt.Fprintln(w)
 		}
-		if ratio {
-			s, g := at["sessionrpc-tcp"][l], at["grpc-go"][l]
-			if g.CallsPerS > 0 {
-				fmt.Fprintf(tw, "%.2f×\t", s.CallsPerS/g.CallsPerS)
-			} else {
-				fmt.Fprintf(tw, "-\t")
-			}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "%-*s\t", width, m.title)
+		for _, l := range levels {
+			fmt.Fprintf(tw, "%d callers\t", l)
 		}
 		fmt.Fprintln(tw)
+		for _, n := range names {
+			fmt.Fprintf(tw, "%-*s\t", width, n)
+			for _, l := range levels {
+				if r, ok := at[n][l]; ok {
+					fmt.Fprintf(tw, m.format+"\t", m.value(r))
+				} else {
+					fmt.Fprintf(tw, "-\t")
+				}
+			}
+			fmt.Fprintln(tw)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	for _, l := range levels {
+		writeRatios(w, fmt.Sprintf("%d callers", l), func(name string) (float64, float64, bool) {
+			r, ok := at[name][l]
+			return r.CallsPerS, r.CPUUs, ok
+		})
+	}
+	return nil
 }
