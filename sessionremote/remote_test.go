@@ -50,9 +50,15 @@ var network = "inproc"
 
 func newCluster(t testing.TB, opts ...session.Option) *cluster {
 	t.Helper()
+	return newClusterWith(t, nil, opts...)
+}
+
+// newClusterWith is newCluster with options for the frontend too.
+func newClusterWith(t testing.TB, fopts []sessionremote.FrontendOption, opts ...session.Option) *cluster {
+	t.Helper()
 	store := session.NewStore(fid, opts...)
 	srv := runtime.NewServer()
-	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store, fopts...))
 	client := runtime.NewClient(connect(t, srv))
 	return &cluster{store: store, svc: sessionremote.NewBackendSessionService(client), raw: sessionremote.NewSessionRemoteClient(client)}
 }
@@ -115,6 +121,7 @@ func TestOverNetworks(t *testing.T) {
 		{"Bug5", TestBug5EveryPathReturnsOnce}, {"Bug6", TestBug6SnapshotsNeverAlias},
 		{"Bug7", TestBug7DeadServerAnswersAtOnce}, {"Bug8", TestBug8LosslessSettings},
 		{"Bug9", TestBug9PushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
+		{"SettingsBudget", TestSettingsBudgetThroughRPC}, {"AnswerTooLarge", TestAnswerTooLarge},
 	}
 	for _, n := range []string{"tcp", "nats"} {
 		t.Run(n, func(t *testing.T) {
