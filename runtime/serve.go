@@ -132,6 +132,21 @@ func (e *Endpoint) begin(c *Call, req Request, size int, peer *Peer, budget *Bud
 	return Response{}, true
 }
 
+// Handle runs req through Begin, Serve and Done on the calling goroutine
+// and returns the answer: for callers that need no cancellation from
+// outside, such as tests, fuzzers and benchmarks of the call path. req's
+// payload must stay unchanged until Handle returns.
+func (e *Endpoint) Handle(req Request, peer *Peer) Response {
+	var c Call
+	resp, ok := e.BeginRequest(&c, req, peer, nil)
+	if !ok {
+		return resp
+	}
+	resp = e.Serve(&c)
+	e.Done(&c)
+	return resp
+}
+
 // ErrOverBudget is the ResourceExhausted error of calls refused because the
 // server, or the caller's connection, holds as many bytes of calls as its
 // budget allows ([WithServerBudget], and the transports' connection

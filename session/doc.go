@@ -8,13 +8,20 @@
 // [Store.Push], [Store.KickBySID], ...).
 //
 // A session may be bound to one uid; a uid may have several sessions, or one under
-// [WithSingleSession]. Settings are JSON values kept as raw bytes (see [Settings]) so that
-// numbers survive exactly.
+// [WithSingleSession], listed and kicked in the order they were bound. Settings are JSON
+// values kept as raw bytes (see [Settings]) so that numbers survive exactly; how many bytes
+// one session's settings may take is the store's budget ([WithSettingsBudget]).
 //
 // # Concurrency
 //
-// Every method is safe for concurrent use. Lookups by id or uid are O(1) and take only a
-// shard's read lock. Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]) and [Conn]
+// Every method is safe for concurrent use. Lookups by id are O(1), by uid O(sessions of
+// the uid), and take only a shard's read lock. Reading a whole session takes no lock
+// while a version of it is current: all its readers share one immutable version of the
+// session ([Store.ExportShared]), which nothing modifies; a change makes a new version.
+// A session's lock is held only while a change of a few keys is made, so readers never
+// queue behind one another on it.
+//
+// Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]) and [Conn]
 // methods run on the goroutine that caused the event, after every store lock has been
 // released, so they may call back into the store. Consequently, when goroutines race to
 // bind, unbind and close the same session, the hooks of those events may run concurrently

@@ -34,4 +34,8 @@ var (
 	// ErrInvalidValue means a setting value given as raw JSON is not a single valid JSON
 	// document, or a value given to [Session.Set] or [EncodeValue] cannot be encoded.
 	ErrInvalidValue = errors.New("session: invalid setting value")
+
+	// ErrSettingsBudget means a change would grow a session's settings past the store's
+	// budget ([WithSettingsBudget]); the change was not made.
+	ErrSettingsBudget = errors.New("session: settings over budget")
 )

@@ -8,7 +8,9 @@ func UIDIndexSize(st *Store) (uids, entries int) {
 		sh.mu.RLock()
 		uids += len(sh.m)
 		for _, list := range sh.m {
-			entries += len(list)
+			for b := list.head; b != nil; b = b.next {
+				entries++
+			}
 		}
 		sh.mu.RUnlock()
 	}

@@ -68,6 +68,7 @@ type modelSession struct {
 	settings map[string]string
 	closed   bool
 	kicks    []string // what the connection should have been told
+	boundAt  int      // when uid was bound, in binds: GetByUID's order
 }
 
 type modelChecker struct {
@@ -82,13 +83,19 @@ type modelChecker struct {
 	sessions map[session.ID]*modelSession
 	order    []session.ID
 	lastID   session.ID
+	binds    int
 }
+
+// modelBudget is the settings budget of the model's store: small enough that pushes of
+// the larger values in modelRaw and modelValues go over it.
+const modelBudget = 80
 
 func runModel(t *testing.T, seed uint64, single bool, workers int, d time.Duration) {
 	var opts []session.Option
 	if single {
 		opts = append(opts, session.WithSingleSession())
 	}
+	opts = append(opts, session.WithSettingsBudget(modelBudget))
 	c := &modelChecker{t: t, st: session.NewStore(fid, opts...), single: single,
 		sessions: map[session.ID]*modelSession{}}
 	recordHooks(c.st, &c.log)
@@ -283,6 +290,8 @@ func (c *modelChecker) bind(id session.ID, uid string, handle bool) (error, []st
 		return session.ErrSingleSession, nil
 	}
 	ms.uid = uid
+	c.binds++
+	ms.boundAt = c.binds
 	return nil, []string{fmt.Sprintf("bind %d %s", id, uid)}
 }
 
@@ -311,14 +320,37 @@ func (c *modelChecker) push(id session.ID, all session.Settings) error {
 		}
 	}
 	ms := c.sessions[id]
+	next := maps.Clone(ms.settings)
 	for k, raw := range all {
 		if raw == nil {
-			delete(ms.settings, k)
+			delete(next, k)
 		} else {
-			ms.settings[k] = string(raw)
+			next[k] = string(raw)
 		}
 	}
+	if overBudget(ms.settings, next) {
+		return session.ErrSettingsBudget
+	}
+	ms.settings = next
 	return nil
+}
+
+// overBudget reports whether changing settings from old to next grows them past
+// modelBudget, measured as json.Marshal measures them.
+func overBudget(old, next map[string]string) bool {
+	size := func(m map[string]string) int {
+		raw := map[string]json.RawMessage{}
+		for k, v := range m {
+			raw[k] = json.RawMessage(v)
+		}
+		b, err := json.Marshal(raw)
+		if err != nil {
+			panic(err)
+		}
+		return len(b)
+	}
+	n := size(next)
+	return n > modelBudget && n > size(old)
 }
 
 func (c *modelChecker) set(ms *modelSession, key string, v any) error {
@@ -329,7 +361,12 @@ func (c *modelChecker) set(ms *modelSession, key string, v any) error {
 	if err != nil {
 		return session.ErrInvalidValue
 	}
-	ms.settings[key] = string(b)
+	next := maps.Clone(ms.settings)
+	next[key] = string(b)
+	if overBudget(ms.settings, next) {
+		return session.ErrSettingsBudget
+	}
+	ms.settings = next
 	return nil
 }
 
@@ -350,6 +387,7 @@ func (c *modelChecker) close(ms *modelSession, reason string, kick bool) []strin
 	return append(events, fmt.Sprintf("close %d", id))
 }
 
+// liveByUID returns uid's live sessions in bind order.
 func (c *modelChecker) liveByUID(uid string) []session.ID {
 	var out []session.ID
 	for _, id := range c.order {
@@ -357,6 +395,7 @@ func (c *modelChecker) liveByUID(uid string) []session.ID {
 			out = append(out, id)
 		}
 	}
+	slices.SortFunc(out, func(a, b session.ID) int { return c.sessions[a].boundAt - c.sessions[b].boundAt })
 	return out
 }
 
@@ -483,9 +522,10 @@ func (c *modelChecker) read(r *rand.Rand, stop <-chan struct{}) {
 		case 1:
 			c.st.RangeBound(func(s *session.Session) bool { s.UID(); return true })
 		case 2:
-			list := c.st.GetByUID(modelUIDs[r.IntN(len(modelUIDs))])
-			if !slices.IsSorted(ids(list)) {
-				c.fail("GetByUID returned ids out of order: %v", ids(list))
+			list := ids(c.st.GetByUID(modelUIDs[r.IntN(len(modelUIDs))]))
+			slices.Sort(list)
+			if len(slices.Compact(list)) != len(list) {
+				c.fail("GetByUID returned a session twice: %v", list)
 			}
 		case 3:
 			id := session.ID(r.Uint64N(c.maxID.Load()+2) + 1)

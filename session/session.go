@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sync"
+	"sync/atomic"
 )
 
 // ID identifies a session within one frontend. The store assigns ids from 1 upwards and
@@ -25,15 +27,6 @@ type Conn interface {
 	Close()
 }
 
-// Info is a snapshot of a session: what a backend sees, pomelo's BackendSession export.
-// It never aliases the store: its Settings are a deep copy.
-type Info struct {
-	ID         ID       `json:"id"`
-	FrontendID string   `json:"frontendId"`
-	UID        string   `json:"uid,omitempty"`
-	Settings   Settings `json:"settings,omitempty"`
-}
-
 // Session is the frontend's handle on one client connection's session, created by
 // [Store.Create]. Its methods act on the store's state directly; there is no separate
 // frontend copy to push.
@@ -46,13 +39,29 @@ type Session struct {
 	store *Store
 	conn  Conn
 
-	// mu guards the fields below. Bind, Unbind and close also hold it while they change
-	// this session's entry in the store's indexes, which is what keeps a closed session
-	// out of the uid index however those calls race.
-	mu       sync.Mutex
-	closed   bool
-	uid      string
-	settings Settings // nil until the first setting; values are never mutated in place
+	// mu serialises changes to the fields below. Bind, Unbind and close also hold it
+	// while they change this session's entry in the store's indexes, which is what keeps
+	// a closed session out of the uid index however those calls race. It is held for a
+	// change of the keys written (plus, for the first settings change after an export, a
+	// shallow copy of the settings map) and never while a snapshot is copied or encoded:
+	// exports read view.
+	mu     sync.Mutex
+	closed bool
+	bound  *binding       // nil when not bound; kept after close so UID still reports it
+	set    *settingsState // nil while the session has no settings
+
+	// view is the session's current snapshot, or nil after a change until the next
+	// export publishes one; see snapshot.
+	view atomic.Pointer[view]
+}
+
+// settingsState is a session's settings and their size.
+type settingsState struct {
+	m       Settings // never empty: a session whose last setting goes drops its settingsState
+	entries int      // the sum of entrySize over m; m's JSON takes objectSize(entries)
+	// shared is set once a published view holds m: from then on m is read only, and the
+	// next change writes to a copy.
+	shared bool
 }
 
 // ID returns the session's id.
@@ -66,7 +75,7 @@ func (s *Session) FrontendID() string { return s.store.frontendID }
 func (s *Session) UID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.uid
+	return s.uidLocked()
 }
 
 // Closed reports whether the session has been closed by a kick or a disconnect.
@@ -78,8 +87,10 @@ func (s *Session) Closed() bool {
 
 // Set encodes value as JSON now and stores it under key, replacing any earlier value; a
 // later change to value does not reach the session. It fails with [ErrInvalidValue] when
-// value cannot be encoded, and with [ErrSessionClosed] after close.
+// value cannot be encoded, with [ErrSettingsBudget] when the value would grow the
+// settings past the store's budget, and with [ErrSessionClosed] after close.
 func (s *Session) Set(key string, value any) error {
+	// json.Marshal writes the form the store keeps values in (see Settings).
 	raw, err := json.Marshal(value)
 	if err != nil {
 		return fmt.Errorf("%w: setting %q: %w", ErrInvalidValue, key, err)
@@ -89,15 +100,14 @@ func (s *Session) Set(key string, value any) error {
 	if s.closed {
 		return fmt.Errorf("%w: sid %d", ErrSessionClosed, s.id)
 	}
-	s.setLocked(key, raw)
-	return nil
+	return s.setLocked(key, raw)
 }
 
 // Get decodes the setting stored under key into into, losslessly (see [DecodeValue]). It
 // reports false, leaving into untouched, when there is no such setting.
 func (s *Session) Get(key string, into any) (bool, error) {
 	s.mu.Lock()
-	raw, ok := s.settings[key]
+	raw, ok := s.valueLocked(key)
 	s.mu.Unlock()
 	if !ok {
 		return false, nil
@@ -112,7 +122,7 @@ func (s *Session) Get(key string, into any) (bool, error) {
 // Raw returns a copy of the JSON stored under key, and whether there is such a setting.
 func (s *Session) Raw(key string) (json.RawMessage, bool) {
 	s.mu.Lock()
-	raw, ok := s.settings[key]
+	raw, ok := s.valueLocked(key)
 	s.mu.Unlock()
 	return bytes.Clone(raw), ok
 }
@@ -123,13 +133,14 @@ func (s *Session) Remove(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closed {
-		s.setLocked(key, nil)
+		_ = s.setLocked(key, nil) // a deletion never grows the settings, so never fails
 	}
 }
 
 // Export returns a snapshot of the session that shares no memory with it.
 func (s *Session) Export() Info {
-	info, _ := s.export()
+	info := s.snapshot().info(s)
+	info.Settings = info.Settings.Clone()
 	return info
 }
 
@@ -170,31 +181,121 @@ func (s *Session) Close(reason string) {
 	s.close(reason, false)
 }
 
-// setLocked stores raw under key, or deletes key when raw is nil. The caller holds s.mu.
-func (s *Session) setLocked(key string, raw json.RawMessage) {
-	if raw == nil {
-		delete(s.settings, key)
-		if len(s.settings) == 0 {
-			s.settings = nil // give the map back: most sessions have no settings
-		}
-		return
+func (s *Session) uidLocked() string {
+	if s.bound == nil {
+		return ""
 	}
-	if s.settings == nil {
-		s.settings = make(Settings)
-	}
-	s.settings[key] = raw
+	return s.bound.uid
 }
 
-// export snapshots the session and reports whether it had already closed.
-func (s *Session) export() (Info, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return Info{
-		ID:         s.id,
-		FrontendID: s.store.frontendID,
-		UID:        s.uid,
-		Settings:   s.settings.Clone(),
-	}, s.closed
+func (s *Session) valueLocked(key string) (json.RawMessage, bool) {
+	if s.set == nil {
+		return nil, false
+	}
+	raw, ok := s.set.m[key]
+	return raw, ok
+}
+
+func (s *Session) entriesLocked() int {
+	if s.set == nil {
+		return 0
+	}
+	return s.set.entries
+}
+
+// setLocked stores raw, a value in the store's form, under key, or deletes key when raw
+// is nil. Setting a key to the value it has, or deleting an absent key, changes nothing.
+// The caller holds s.mu.
+func (s *Session) setLocked(key string, raw json.RawMessage) error {
+	old, had := s.valueLocked(key)
+	if had && bytes.Equal(old, raw) || !had && raw == nil {
+		return nil
+	}
+	entries := s.entriesLocked()
+	if had {
+		entries -= entrySize(key, old)
+	}
+	if raw != nil {
+		entries += entrySize(key, raw)
+	}
+	if err := s.checkBudgetLocked(entries); err != nil {
+		return err
+	}
+	if m := s.writableLocked(entries); m != nil {
+		if raw == nil {
+			delete(m, key)
+		} else {
+			m[key] = raw
+		}
+	}
+	s.view.Store(nil)
+	return nil
+}
+
+// setAllLocked merges changes, values in the store's form, into the settings: a nil
+// value deletes its key. Either all of changes is applied or, over the budget, none.
+// The caller holds s.mu.
+func (s *Session) setAllLocked(changes Settings) error {
+	entries := s.entriesLocked()
+	changed := false
+	for k, raw := range changes {
+		old, had := s.valueLocked(k)
+		if had && bytes.Equal(old, raw) || !had && raw == nil {
+			continue
+		}
+		changed = true
+		if had {
+			entries -= entrySize(k, old)
+		}
+		if raw != nil {
+			entries += entrySize(k, raw)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := s.checkBudgetLocked(entries); err != nil {
+		return err
+	}
+	if m := s.writableLocked(entries); m != nil {
+		for k, raw := range changes {
+			if raw == nil {
+				delete(m, k)
+			} else {
+				m[k] = raw
+			}
+		}
+	}
+	s.view.Store(nil)
+	return nil
+}
+
+// checkBudgetLocked fails with ErrSettingsBudget when a change that leaves settings
+// entries of the given size grows them past the store's budget.
+func (s *Session) checkBudgetLocked(entries int) error {
+	budget := s.store.budget
+	if budget <= 0 || entries <= s.entriesLocked() || objectSize(entries) <= budget {
+		return nil
+	}
+	return fmt.Errorf("%w: sid %d: settings would take %d bytes, the budget is %d",
+		ErrSettingsBudget, s.id, objectSize(entries), budget)
+}
+
+// writableLocked prepares the settings for a change that leaves entries of the given
+// size: it returns the map to write the change to (a copy when a view holds the current
+// one), or nil when the change leaves no settings, which are then already dropped.
+func (s *Session) writableLocked(entries int) Settings {
+	switch {
+	case entries == 0:
+		s.set = nil // give the map back: most sessions have no settings
+		return nil
+	case s.set == nil:
+		s.set = &settingsState{m: make(Settings)}
+	case s.set.shared:
+		s.set = &settingsState{m: maps.Clone(s.set.m)}
+	}
+	s.set.entries = entries
+	return s.set.m
 }
 
 // bind does Bind's work and reports whether it made a new binding, which is when the bind
@@ -202,22 +303,24 @@ func (s *Session) export() (Info, bool) {
 func (s *Session) bind(uid string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
+	switch cur := s.uidLocked(); {
 	case s.closed:
 		return false, fmt.Errorf("%w: sid %d", ErrSessionClosed, s.id)
 	case uid == "":
 		return false, fmt.Errorf("%w: empty uid for sid %d", ErrInvalidUID, s.id)
-	case s.uid == uid:
+	case cur == uid:
 		return false, nil
-	case s.uid != "":
-		return false, fmt.Errorf("%w: sid %d is bound to %q, not %q", ErrAlreadyBound, s.id, s.uid, uid)
+	case cur != "":
+		return false, fmt.Errorf("%w: sid %d is bound to %q, not %q", ErrAlreadyBound, s.id, cur, uid)
 	}
 	// Checking and inserting under the uid's shard lock makes the single-session rule hold
 	// against concurrent binds of other sessions to the same uid.
-	if !s.store.uids.add(uid, s, s.store.single) {
+	b := &binding{uid: uid, s: s}
+	if !s.store.uids.add(b, s.store.single) {
 		return false, fmt.Errorf("%w: uid %q, sid %d", ErrSingleSession, uid, s.id)
 	}
-	s.uid = uid
+	s.bound = b
+	s.view.Store(nil)
 	return true, nil
 }
 
@@ -225,18 +328,19 @@ func (s *Session) bind(uid string) (bool, error) {
 func (s *Session) unbind(uid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
+	switch cur := s.uidLocked(); {
 	case s.closed:
 		return fmt.Errorf("%w: sid %d", ErrSessionClosed, s.id)
 	case uid == "":
 		return fmt.Errorf("%w: empty uid for sid %d", ErrInvalidUID, s.id)
-	case s.uid == "":
+	case cur == "":
 		return fmt.Errorf("%w: sid %d is not bound, not to %q", ErrNotBound, s.id, uid)
-	case s.uid != uid:
-		return fmt.Errorf("%w: sid %d is bound to %q, not %q", ErrNotBound, s.id, s.uid, uid)
+	case cur != uid:
+		return fmt.Errorf("%w: sid %d is bound to %q, not %q", ErrNotBound, s.id, cur, uid)
 	}
-	s.store.uids.remove(uid, s)
-	s.uid = ""
+	s.store.uids.remove(s.bound)
+	s.bound = nil
+	s.view.Store(nil)
 	return nil
 }
 
@@ -250,9 +354,10 @@ func (s *Session) close(reason string, kick bool) {
 	}
 	s.closed = true
 	s.store.forget(s)
-	if s.uid != "" {
-		s.store.uids.remove(s.uid, s)
+	if s.bound != nil {
+		s.store.uids.remove(s.bound)
 	}
+	s.view.Store(nil)
 	s.mu.Unlock()
 
 	// Deferred so a panicking hook still leaves no connection open.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // Settings holds a session's settings: key → value, each value a single JSON document.
@@ -14,6 +15,12 @@ import (
 // (store, export, RPC, backend) exactly: pomelo, and any store that decodes into any, turns
 // integers into float64 and loses int64/uint64 extremes and 2^53+1. Decode a value with
 // [DecodeValue] or [Settings.Get]; encode one with [EncodeValue].
+//
+// The store keeps every value in the form encoding/json writes a [json.RawMessage]:
+// compact, with <, >, &, U+2028 and U+2029 escaped inside strings. A value pushed in
+// another form (with spaces, say) reads back in that form, the same JSON document; and
+// what a session's settings take on the wire is known without encoding them
+// ([Settings.EncodedSize]).
 //
 // A nil value in a Settings given to [Store.PushAll] deletes that key. That meaning does
 // not survive JSON: encoding/json writes a nil value as null, which decodes as the JSON
@@ -86,14 +93,85 @@ func DecodeValue(raw json.RawMessage, into any) error {
 	return nil
 }
 
-// copyValue validates raw as one JSON document and returns a private copy of it, so the
-// store never aliases a caller's buffer. An empty raw means "delete" and is returned as nil.
-func copyValue(raw json.RawMessage) (json.RawMessage, error) {
+// EncodedSize returns the length of s encoded as one JSON object by encoding/json, as a
+// snapshot carries it and as [WithSettingsBudget] counts it, computed from the lengths of
+// its keys and values without encoding anything. Values are counted as they are: the
+// store keeps them in the form encoding/json writes (see [Settings]), so for settings
+// from the store the result is exact. A nil value counts as null; an empty s as {}.
+func (s Settings) EncodedSize() int {
+	n := 0
+	for k, v := range s {
+		n += entrySize(k, v)
+	}
+	return objectSize(n)
+}
+
+// entrySize is what key and its value add to the JSON object of a session's settings:
+// the quoted key, a colon, the value, and the comma or closing brace after it.
+func entrySize(key string, value json.RawMessage) int {
+	if value == nil {
+		return quotedLen(key) + 1 + len("null") + 1
+	}
+	return quotedLen(key) + 1 + len(value) + 1
+}
+
+// objectSize is the length of a JSON object whose entries' sizes (see entrySize) sum to
+// entries: its opening brace and its entries, or {} when there are none.
+func objectSize(entries int) int {
+	if entries == 0 {
+		return len("{}")
+	}
+	return 1 + entries
+}
+
+// quotedLen is the length of s as encoding/json writes a string: quoted, with HTML
+// escaping, invalid UTF-8 replaced by \ufffd, and U+2028 and U+2029 escaped.
+func quotedLen(s string) int {
+	n := len(`""`)
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b == '"' || b == '\\' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
+				n += 2
+			case b < 0x20 || b == '<' || b == '>' || b == '&':
+				n += len(`\u0000`)
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size == 1, c == '\u2028', c == '\u2029':
+			n += len(`\ufffd`)
+		default:
+			n += size
+		}
+		i += size
+	}
+	return n
+}
+
+// normalValue validates raw as one JSON document and returns a private copy of it in the
+// form encoding/json writes a json.RawMessage (see [Settings]), so the store never
+// aliases a caller's buffer and knows what each value takes on the wire. An empty raw
+// means "delete" and is returned as nil.
+func normalValue(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	if !json.Valid(raw) {
+	// Compacting never lengthens, so the buffer is allocated once, and it validates.
+	buf := bytes.NewBuffer(make([]byte, 0, len(raw)))
+	if err := json.Compact(buf, raw); err != nil {
 		return nil, ErrInvalidValue
 	}
-	return bytes.Clone(raw), nil
+	out := buf.Bytes()
+	if bytes.ContainsAny(out, "<>&\u2028\u2029") {
+		var esc bytes.Buffer
+		json.HTMLEscape(&esc, out)
+		out = esc.Bytes()
+	}
+	return out[:len(out):len(out)], nil
 }

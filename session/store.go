@@ -17,6 +17,7 @@ const shardCount = 64
 type Store struct {
 	frontendID string
 	single     bool
+	budget     int // settings budget per session in bytes; ≤ 0 for none
 
 	lastID atomic.Uint64
 	live   atomic.Int64
@@ -37,13 +38,14 @@ type hookList struct {
 }
 
 // NewStore returns an empty store for the frontend server frontendID, which every
-// session and [Info] it hands out will carry.
+// session and [Info] it hands out will carry. Options: [WithSingleSession],
+// [WithSettingsBudget].
 func NewStore(frontendID string, opts ...Option) *Store {
-	var o options
+	o := options{settingsBudget: DefaultSettingsBudget}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{frontendID: frontendID, single: o.singleSession}
+	st := &Store{frontendID: frontendID, single: o.singleSession, budget: o.settingsBudget}
 	st.uids.init()
 	for i := range st.shards {
 		st.shards[i].m = make(map[ID]*Session)
@@ -54,6 +56,10 @@ func NewStore(frontendID string, opts ...Option) *Store {
 
 // FrontendID returns the id of the frontend server the store belongs to.
 func (st *Store) FrontendID() string { return st.frontendID }
+
+// SettingsBudget returns the most bytes the settings of one session may take encoded
+// (see [WithSettingsBudget]), or 0 when there is no budget.
+func (st *Store) SettingsBudget() int { return max(st.budget, 0) }
 
 // Create adds a session for a new client connection and returns it with a fresh [ID].
 // conn is how a kick reaches the client; it may be nil, in which case closing the session
@@ -76,8 +82,9 @@ func (st *Store) Get(id ID) *Session {
 	return sh.m[id]
 }
 
-// GetByUID returns the live sessions bound to uid in ascending id order, or nil when
-// there are none. The slice is the caller's.
+// GetByUID returns the live sessions bound to uid in the order they were bound (a
+// session unbound and bound again counts from its latest bind), as pomelo's getByUid, or
+// nil when there are none. The slice is the caller's.
 func (st *Store) GetByUID(uid string) []*Session {
 	return st.uids.get(uid)
 }
@@ -124,7 +131,7 @@ func visit(list []*Session, f func(*Session) bool, bound bool) bool {
 	defer clear(list)
 	for _, s := range list {
 		s.mu.Lock()
-		skip := s.closed || (bound && s.uid == "")
+		skip := s.closed || (bound && s.bound == nil)
 		s.mu.Unlock()
 		if !skip && !f(s) {
 			return false
@@ -173,14 +180,16 @@ func (st *Store) Unbind(id ID, uid string) error {
 
 // Push sets one setting of session id to value, a JSON document, copying it; a nil or
 // empty value deletes the key instead (JSON null is a value like any other). It fails with
-// [ErrSessionNotFound] or, when value is not valid JSON, [ErrInvalidValue]. This is
-// pomelo's sessionRemote push (SessionService import).
+// [ErrSessionNotFound], with [ErrInvalidValue] when value is not valid JSON, and with
+// [ErrSettingsBudget] when the value would grow the session's settings past the store's
+// budget; a failed push changes nothing. This is pomelo's sessionRemote push
+// (SessionService import).
 func (st *Store) Push(id ID, key string, value json.RawMessage) error {
 	s := st.Get(id)
 	if s == nil {
 		return notFound(id)
 	}
-	raw, err := copyValue(value)
+	raw, err := normalValue(value)
 	if err != nil {
 		return fmt.Errorf("%w: setting %q of sid %d", err, key, id)
 	}
@@ -189,14 +198,14 @@ func (st *Store) Push(id ID, key string, value json.RawMessage) error {
 	if s.closed {
 		return notFound(id)
 	}
-	s.setLocked(key, raw)
-	return nil
+	return s.setLocked(key, raw)
 }
 
 // PushAll merges settings into session id's settings: keys it names are set (or deleted,
 // for a nil value) and keys it does not name are kept, as pomelo's pushAll does. Either
-// every key is applied or, when some value is not valid JSON ([ErrInvalidValue]) or the
-// session is missing ([ErrSessionNotFound]), none is.
+// every key is applied or, when some value is not valid JSON ([ErrInvalidValue]), the
+// result would be over the store's budget ([ErrSettingsBudget]) or the session is
+// missing ([ErrSessionNotFound]), none is.
 func (st *Store) PushAll(id ID, settings Settings) error {
 	s := st.Get(id)
 	if s == nil {
@@ -204,7 +213,7 @@ func (st *Store) PushAll(id ID, settings Settings) error {
 	}
 	copied := make(Settings, len(settings))
 	for k, v := range settings {
-		raw, err := copyValue(v)
+		raw, err := normalValue(v)
 		if err != nil {
 			return fmt.Errorf("%w: setting %q of sid %d", err, k, id)
 		}
@@ -215,33 +224,54 @@ func (st *Store) PushAll(id ID, settings Settings) error {
 	if s.closed {
 		return notFound(id)
 	}
-	for k, raw := range copied {
-		s.setLocked(k, raw)
-	}
-	return nil
+	return s.setAllLocked(copied)
 }
 
 // Export returns a snapshot of session id sharing no memory with the store, or
 // [ErrSessionNotFound]: sessionRemote's getBackendSessionBySid.
 func (st *Store) Export(id ID) (Info, error) {
+	info, err := st.ExportShared(id)
+	info.Settings = info.Settings.Clone()
+	return info, err
+}
+
+// ExportShared is [Store.Export] without the copy, for callers that only read or encode
+// the snapshot, as sys.sessionRemote does: its Settings map and values are shared with
+// the store and with every other export of the same version of the session, so they
+// must not be modified. The store never modifies them either: a change to the session
+// makes a new version. It takes the session's lock only to publish a version after a
+// change, never while settings are copied or encoded.
+func (st *Store) ExportShared(id ID) (Info, error) {
 	s := st.Get(id)
 	if s == nil {
 		return Info{}, notFound(id)
 	}
-	info, closed := s.export()
-	if closed {
+	v := s.snapshot()
+	if v.closed {
 		return Info{}, notFound(id)
 	}
-	return info, nil
+	return v.info(s), nil
 }
 
-// ExportByUID returns snapshots of uid's live sessions in ascending id order, or nil when
-// there are none: sessionRemote's getBackendSessionsByUid.
+// ExportByUID returns snapshots of uid's live sessions in bind order (see
+// [Store.GetByUID]), sharing no memory with the store, or nil when there are none:
+// sessionRemote's getBackendSessionsByUid.
 func (st *Store) ExportByUID(uid string) []Info {
+	infos := st.ExportSharedByUID(uid)
+	for i := range infos {
+		infos[i].Settings = infos[i].Settings.Clone()
+	}
+	return infos
+}
+
+// ExportSharedByUID is [Store.ExportByUID] without the copies; the same rules as for
+// [Store.ExportShared] apply to the settings of every snapshot.
+func (st *Store) ExportSharedByUID(uid string) []Info {
 	var out []Info
 	for _, s := range st.GetByUID(uid) {
-		if info, closed := s.export(); !closed {
-			out = append(out, info)
+		// A session unbound or closed since the index was read is not uid's any more.
+		if v := s.snapshot(); !v.closed && v.uid == uid {
+			out = append(out, v.info(s))
 		}
 	}
 	return out
@@ -255,9 +285,10 @@ func (st *Store) KickBySID(id ID, reason string) {
 	}
 }
 
-// KickByUID kicks every session bound to uid as [Session.Kick] does; an unknown uid is not
-// an error. It works from a snapshot of uid's sessions, so closed hooks that kick or bind
-// sessions of the same uid meanwhile cannot derail it (pomelo #355).
+// KickByUID kicks every session bound to uid as [Session.Kick] does, in bind order (see
+// [Store.GetByUID]); an unknown uid is not an error. It works from a snapshot of uid's
+// sessions, so closed hooks that kick or bind sessions of the same uid meanwhile cannot
+// derail it (pomelo #355). Its cost is linear in the number of sessions kicked.
 func (st *Store) KickByUID(uid, reason string) {
 	for _, s := range st.GetByUID(uid) {
 		s.Kick(reason)

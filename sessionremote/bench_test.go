@@ -3,7 +3,12 @@ package sessionremote_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/session"
+	"github.com/sessionrpc/sessionrpc/sessionremote"
 )
 
 // Benchmarks of the backend API through the generated client over the
@@ -70,4 +75,38 @@ func BenchmarkGetParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkServeLargeSessionParallel is the frontend's side of many callers
+// reading one session that holds ~900 KiB of settings in 1,000 keys: the
+// handler and the encoding of its answer, through the server's call path (Endpoint.Handle). B/op is
+// what each read costs the frontend's heap.
+func BenchmarkServeLargeSessionParallel(b *testing.B) {
+	st := session.NewStore(fid)
+	s := st.Create(&conn{})
+	s.Bind("u1")
+	for i := range 1000 {
+		if err := s.Set("key-"+strconv.Itoa(i), strings.Repeat("x", 900)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(st))
+	ep := srv.Endpoint()
+	for _, req := range []runtime.Request{
+		{Route: sessionremote.SessionRemoteGetBackendSessionBySidRoute, Payload: []byte(`{"a0":` + strconv.Itoa(int(s.ID())) + `}`)},
+		{Route: sessionremote.SessionRemoteGetBackendSessionsByUidRoute, Payload: []byte(`{"a0":"u1"}`)},
+	} {
+		b.Run(req.Route[strings.LastIndexByte(req.Route, '.')+1:], func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if resp := ep.Handle(req, nil); resp.Code != runtime.OK {
+						b.Error(resp.Err())
+						return
+					}
+				}
+			})
+		})
+	}
 }

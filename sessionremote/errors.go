@@ -27,6 +27,14 @@ var (
 	// ErrInvalidSetting: a setting value that is not valid JSON, or a value
 	// that cannot be encoded as JSON (NaN, a channel).
 	ErrInvalidSetting = runtime.NewError(runtime.InvalidArgument, "invalid setting value")
+	// ErrSettingsBudget: a push or pushAll that would grow the session's
+	// settings past the frontend store's budget
+	// ([session.WithSettingsBudget]); nothing was changed.
+	ErrSettingsBudget = runtime.NewError(runtime.ResourceExhausted, "settings over the session's budget")
+	// ErrAnswerTooLarge: a session, or the sessions of a uid, would take more
+	// than the frontend's payload limit to send ([WithMaxPayload]). The error
+	// names the sid or uid; a uid's list is refused whole, never cut short.
+	ErrAnswerTooLarge = runtime.NewError(runtime.ResourceExhausted, "answer exceeds the payload limit")
 )
 
 // storeErrors pairs the store's errors with the coded ones.
@@ -40,6 +48,7 @@ var storeErrors = []struct {
 	{session.ErrSingleSession, ErrSingleSession},
 	{session.ErrNotBound, ErrNotBound},
 	{session.ErrInvalidValue, ErrInvalidSetting},
+	{session.ErrSettingsBudget, ErrSettingsBudget},
 }
 
 // coded gives a store error its status code, keeping its message and its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
@@ -11,14 +12,40 @@ import (
 // server. Register it on the server the frontend serves:
 //
 //	RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+//
+// Its reads share the store's immutable snapshots of a session
+// ([session.Store.ExportShared]) instead of copying them, and take no lock
+// while the answer is encoded.
 type Frontend struct {
-	store *session.Store
+	store      *session.Store
+	maxPayload int
 }
 
 var _ SessionRemote = (*Frontend)(nil)
 
+// FrontendOption configures a [Frontend]; see [NewFrontend].
+type FrontendOption func(*Frontend)
+
+// WithMaxPayload tells the frontend the largest encoded result its server
+// sends, in bytes: the limit its transport and server were given
+// ([runtime.WithMaxPayload], tcp.WithMaxPayload, natsrpc.WithMaxPayload, and
+// on NATS no more than the NATS server's max_payload). An answer to
+// GetBackendSessionBySid or GetBackendSessionsByUid that would not fit fails
+// with [ErrAnswerTooLarge] before it is encoded. The default is
+// [runtime.DefaultMaxPayload].
+func WithMaxPayload(n int) FrontendOption {
+	return func(f *Frontend) { f.maxPayload = n }
+}
+
 // NewFrontend returns the sys.sessionRemote implementation over store.
-func NewFrontend(store *session.Store) *Frontend { return &Frontend{store: store} }
+// Options: [WithMaxPayload].
+func NewFrontend(store *session.Store, opts ...FrontendOption) *Frontend {
+	f := &Frontend{store: store, maxPayload: runtime.DefaultMaxPayload}
+	for _, opt := range opts {
+		opt(f)
+	}
+	return f
+}
 
 // Bind implements [SessionRemote.Bind].
 func (f *Frontend) Bind(ctx context.Context, sid session.ID, uid string) error {
@@ -40,11 +67,20 @@ func (f *Frontend) PushAll(ctx context.Context, sid session.ID, settings session
 	return coded(f.store.PushAll(sid, settings))
 }
 
+// Sizes of the wire result structs around their one field: {"r0":...}.
+const resultOverhead = len(`{"r0":}`)
+
 // GetBackendSessionBySid implements [SessionRemote.GetBackendSessionBySid].
 func (f *Frontend) GetBackendSessionBySid(ctx context.Context, sid session.ID) (*session.Info, error) {
-	info, err := f.store.Export(sid)
+	if err := ctx.Err(); err != nil {
+		return nil, err // the caller is gone: build no answer for it
+	}
+	info, err := f.store.ExportShared(sid)
 	if err != nil {
 		return nil, coded(err)
+	}
+	if size := resultOverhead + info.EncodedSize(); f.maxPayload > 0 && size > f.maxPayload {
+		return nil, fmt.Errorf("%w: sid %d: %d bytes, the limit is %d", ErrAnswerTooLarge, sid, size, f.maxPayload)
 	}
 	return &info, nil
 }
@@ -54,9 +90,21 @@ func (f *Frontend) GetBackendSessionsByUid(ctx context.Context, uid string) ([]s
 	if uid == "" {
 		return nil, fmt.Errorf("%w: empty", ErrInvalidUID)
 	}
-	infos := f.store.ExportByUID(uid)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	infos := f.store.ExportSharedByUID(uid)
 	if infos == nil {
-		infos = []session.Info{}
+		return []session.Info{}, nil
+	}
+	// [info,info,...]: the brackets and a comma between two.
+	size := resultOverhead + 1 + len(infos)
+	for _, info := range infos {
+		size += info.EncodedSize()
+	}
+	if f.maxPayload > 0 && size > f.maxPayload {
+		return nil, fmt.Errorf("%w: uid %q: %d sessions take %d bytes, the limit is %d",
+			ErrAnswerTooLarge, uid, len(infos), size, f.maxPayload)
 	}
 	return infos, nil
 }

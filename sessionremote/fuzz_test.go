@@ -34,13 +34,7 @@ func FuzzDispatch(f *testing.F) {
 		s.Bind("u1")
 		srv := runtime.NewServer()
 		sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
-		ep := srv.Endpoint()
-		var c runtime.Call
-		resp, ok := ep.BeginRequest(&c, runtime.Request{Route: routes[int(route)%len(routes)], Payload: payload}, nil, nil)
-		if ok {
-			resp = ep.Serve(&c)
-			ep.Done(&c)
-		}
+		resp := srv.Endpoint().Handle(runtime.Request{Route: routes[int(route)%len(routes)], Payload: payload}, nil)
 		if resp.Code == runtime.OK && resp.Key != "" {
 			t.Fatalf("success with an error key %q", resp.Key)
 		}

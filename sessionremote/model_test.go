@@ -29,6 +29,7 @@ type modelSession struct {
 	closed   bool
 	kicks    []string // reasons the connection was told
 	conn     *conn
+	boundAt  int // when uid was bound, in the worker's binds: getByUid's order
 }
 
 // worker drives one goroutine's share of the store: its own sessions and its
@@ -43,6 +44,7 @@ type worker struct {
 	ids    []session.ID
 	m      map[session.ID]*modelSession
 	ops    map[string]int
+	binds  int
 }
 
 func (w *worker) uid() string {
@@ -66,6 +68,7 @@ func (w *worker) live(id session.ID) *modelSession {
 	return nil
 }
 
+// sessionsOf returns uid's live sessions in bind order.
 func (w *worker) sessionsOf(uid string) []session.ID {
 	var out []session.ID
 	for _, id := range w.ids {
@@ -73,6 +76,7 @@ func (w *worker) sessionsOf(uid string) []session.ID {
 			out = append(out, id)
 		}
 	}
+	slices.SortFunc(out, func(a, b session.ID) int { return w.m[a].boundAt - w.m[b].boundAt })
 	return out
 }
 
@@ -111,6 +115,8 @@ func (w *worker) step(ctx context.Context) {
 			want = sessionremote.ErrSingleSession
 		default:
 			s.uid = uid
+			w.binds++
+			s.boundAt = w.binds
 		}
 		var err error
 		if rpc {

@@ -50,9 +50,15 @@ var network = "inproc"
 
 func newCluster(t testing.TB, opts ...session.Option) *cluster {
 	t.Helper()
+	return newClusterWith(t, nil, opts...)
+}
+
+// newClusterWith is newCluster with options for the frontend too.
+func newClusterWith(t testing.TB, fopts []sessionremote.FrontendOption, opts ...session.Option) *cluster {
+	t.Helper()
 	store := session.NewStore(fid, opts...)
 	srv := runtime.NewServer()
-	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store, fopts...))
 	client := runtime.NewClient(connect(t, srv))
 	return &cluster{store: store, svc: sessionremote.NewBackendSessionService(client), raw: sessionremote.NewSessionRemoteClient(client)}
 }
@@ -119,6 +125,7 @@ func TestOverNetworks(t *testing.T) {
 		{"UnknownServerFailsAtOnceAndErrorsKeepTheirMessage", TestUnknownServerFailsAtOnceAndErrorsKeepTheirMessage},
 		{"SettingsRoundTripLosslessly", TestSettingsRoundTripLosslessly},
 		{"PushesOfDifferentKeysDoNotClobber", TestPushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
+		{"SettingsBudget", TestSettingsBudgetThroughRPC}, {"AnswerTooLarge", TestAnswerTooLarge},
 	}
 	for _, n := range []string{"tcp", "nats"} {
 		t.Run(n, func(t *testing.T) {

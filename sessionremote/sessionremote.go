@@ -29,25 +29,31 @@ type SessionRemote interface {
 	Unbind(ctx context.Context, sid session.ID, uid string) error
 
 	// Push sets setting key of session sid to value, or deletes the key when
-	// value is absent.
+	// value is absent. A value that would grow the session's settings past
+	// the frontend's budget fails with ErrSettingsBudget and changes nothing.
 	Push(ctx context.Context, sid session.ID, key string, value Setting) error
 
 	// PushAll merges settings into the settings of session sid: keys not in
-	// settings are kept.
+	// settings are kept. All keys are applied or none: over the frontend's
+	// settings budget it fails with ErrSettingsBudget.
 	PushAll(ctx context.Context, sid session.ID, settings session.Settings) error
 
-	// GetBackendSessionBySid returns a snapshot of session sid.
+	// GetBackendSessionBySid returns a snapshot of session sid. A snapshot
+	// larger than the frontend's payload limit fails with ErrAnswerTooLarge.
 	GetBackendSessionBySid(ctx context.Context, sid session.ID) (*session.Info, error)
 
-	// GetBackendSessionsByUid returns snapshots of every session bound to uid;
-	// none is an empty list, not an error.
+	// GetBackendSessionsByUid returns snapshots of every session bound to uid,
+	// in bind order; none is an empty list, not an error. When the list would
+	// exceed the frontend's payload limit the call fails with
+	// ErrAnswerTooLarge naming uid: the list is never cut short.
 	GetBackendSessionsByUid(ctx context.Context, uid string) ([]session.Info, error)
 
 	// KickBySid closes session sid, telling its client reason ("kick" when
 	// empty). Kicking an unknown or closed session succeeds.
 	KickBySid(ctx context.Context, sid session.ID, reason string) error
 
-	// KickByUid closes every session bound to uid, as KickBySid.
+	// KickByUid closes every session bound to uid, in bind order, as
+	// KickBySid.
 	KickByUid(ctx context.Context, uid string, reason string) error
 }
 

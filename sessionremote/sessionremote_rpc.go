@@ -57,7 +57,8 @@ func (c *SessionRemoteClient) Bind(ctx context.Context, serverID string, a0 sess
 	return c.inv.Invoke(ctx, serverID, SessionRemoteBindRoute, &_SessionRemote_Bind_Args{A0: a0, A1: a1}, nil)
 }
 
-// GetBackendSessionBySid returns a snapshot of session sid.
+// GetBackendSessionBySid returns a snapshot of session sid. A snapshot
+// larger than the frontend's payload limit fails with ErrAnswerTooLarge.
 //
 // It calls route sys.sessionRemote.getBackendSessionBySid on server serverID.
 func (c *SessionRemoteClient) GetBackendSessionBySid(ctx context.Context, serverID string, a0 session.ID) (*session.Info, error) {
@@ -66,8 +67,10 @@ func (c *SessionRemoteClient) GetBackendSessionBySid(ctx context.Context, server
 	return out.R0, err
 }
 
-// GetBackendSessionsByUid returns snapshots of every session bound to uid;
-// none is an empty list, not an error.
+// GetBackendSessionsByUid returns snapshots of every session bound to uid,
+// in bind order; none is an empty list, not an error. When the list would
+// exceed the frontend's payload limit the call fails with
+// ErrAnswerTooLarge naming uid: the list is never cut short.
 //
 // It calls route sys.sessionRemote.getBackendSessionsByUid on server serverID.
 func (c *SessionRemoteClient) GetBackendSessionsByUid(ctx context.Context, serverID string, a0 string) ([]session.Info, error) {
@@ -84,7 +87,8 @@ func (c *SessionRemoteClient) KickBySid(ctx context.Context, serverID string, a0
 	return c.inv.Invoke(ctx, serverID, SessionRemoteKickBySidRoute, &_SessionRemote_KickBySid_Args{A0: a0, A1: a1}, nil)
 }
 
-// KickByUid closes every session bound to uid, as KickBySid.
+// KickByUid closes every session bound to uid, in bind order, as
+// KickBySid.
 //
 // It calls route sys.sessionRemote.kickByUid on server serverID.
 func (c *SessionRemoteClient) KickByUid(ctx context.Context, serverID string, a0 string, a1 string) error {
@@ -92,7 +96,8 @@ func (c *SessionRemoteClient) KickByUid(ctx context.Context, serverID string, a0
 }
 
 // Push sets setting key of session sid to value, or deletes the key when
-// value is absent.
+// value is absent. A value that would grow the session's settings past
+// the frontend's budget fails with ErrSettingsBudget and changes nothing.
 //
 // It calls route sys.sessionRemote.push on server serverID.
 func (c *SessionRemoteClient) Push(ctx context.Context, serverID string, a0 session.ID, a1 string, a2 Setting) error {
@@ -100,7 +105,8 @@ func (c *SessionRemoteClient) Push(ctx context.Context, serverID string, a0 sess
 }
 
 // PushAll merges settings into the settings of session sid: keys not in
-// settings are kept.
+// settings are kept. All keys are applied or none: over the frontend's
+// settings budget it fails with ErrSettingsBudget.
 //
 // It calls route sys.sessionRemote.pushAll on server serverID.
 func (c *SessionRemoteClient) PushAll(ctx context.Context, serverID string, a0 session.ID, a1 session.Settings) error {
@@ -572,7 +578,8 @@ func (p SessionProxy) Bind(ctx context.Context, a1 string) error {
 	return p.c.Bind(ctx, p.serverID, p.key, a1)
 }
 
-// GetBackendSessionBySid returns a snapshot of session sid.
+// GetBackendSessionBySid returns a snapshot of session sid. A snapshot
+// larger than the frontend's payload limit fails with ErrAnswerTooLarge.
 //
 // It calls route sys.sessionRemote.getBackendSessionBySid on the proxy's server, for the proxy's sid.
 func (p SessionProxy) GetBackendSessionBySid(ctx context.Context) (*session.Info, error) {
@@ -588,7 +595,8 @@ func (p SessionProxy) KickBySid(ctx context.Context, a1 string) error {
 }
 
 // Push sets setting key of session sid to value, or deletes the key when
-// value is absent.
+// value is absent. A value that would grow the session's settings past
+// the frontend's budget fails with ErrSettingsBudget and changes nothing.
 //
 // It calls route sys.sessionRemote.push on the proxy's server, for the proxy's sid.
 func (p SessionProxy) Push(ctx context.Context, a1 string, a2 Setting) error {
@@ -596,7 +604,8 @@ func (p SessionProxy) Push(ctx context.Context, a1 string, a2 Setting) error {
 }
 
 // PushAll merges settings into the settings of session sid: keys not in
-// settings are kept.
+// settings are kept. All keys are applied or none: over the frontend's
+// settings budget it fails with ErrSettingsBudget.
 //
 // It calls route sys.sessionRemote.pushAll on the proxy's server, for the proxy's sid.
 func (p SessionProxy) PushAll(ctx context.Context, a1 session.Settings) error {

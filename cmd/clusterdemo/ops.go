@@ -136,6 +136,8 @@ func (w *worker) doBind() {
 	}
 	if w.expect(opBind, err, want, "sid %d (uid %q) on %s to %q", s.sid, s.uid, w.fid(s), uid) && want == nil && s.uid == "" {
 		s.uid = uid
+		w.bindClock++
+		s.boundAt = w.bindClock
 		w.binds[s.fe]++
 	}
 }

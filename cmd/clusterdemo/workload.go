@@ -118,6 +118,7 @@ type worker struct {
 	// sessions: new bindings, unbindings, closes.
 	binds, unbinds, kicks []int
 	reasons               int // for unique kick reasons
+	bindClock             int // counts this worker's new bindings
 
 	stats  [numOps]opStats
 	tally  tally
@@ -134,6 +135,7 @@ type sessionModel struct {
 	closed   bool
 	kick     string // closed: the reason its connection must have been given
 	pos      int    // index in worker.live while open
+	boundAt  int    // the worker's bindClock when uid was bound: the uid index's order
 }
 
 // opStats is what a worker measured of one op.
@@ -467,8 +469,8 @@ func (w *worker) info(s *sessionModel) session.Info {
 	return session.Info{ID: s.sid, FrontendID: w.fid(s), UID: s.uid, Settings: s.settings}
 }
 
-// boundTo returns the open sessions of uid on frontend fe, by id, as the
-// frontend's uid index must list them.
+// boundTo returns the open sessions of uid on frontend fe in bind order, as
+// the frontend's uid index must list them.
 func (w *worker) boundTo(uid string, fe int) []*sessionModel {
 	var out []*sessionModel
 	for _, s := range w.live {
@@ -476,18 +478,8 @@ func (w *worker) boundTo(uid string, fe int) []*sessionModel {
 			out = append(out, s)
 		}
 	}
-	slices.SortFunc(out, func(a, b *sessionModel) int { return cmpSID(a.sid, b.sid) })
+	slices.SortFunc(out, func(a, b *sessionModel) int { return a.boundAt - b.boundAt })
 	return out
-}
-
-func cmpSID(a, b session.ID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // set records a pushed setting in the model; a nil raw deletes the key.
