@@ -3,6 +3,7 @@ package tcp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -147,6 +148,20 @@ func (cc *clientConn) cancel(id uint64) {
 	cc.w.commit(queue, true)
 }
 
+// hello queues the frame that names the server and incarnation the
+// connection is meant for; it must be the connection's first.
+func (cc *clientConn) hello(serverID, incarnation string) {
+	queue, err := cc.w.begin(nil, true)
+	if err != nil {
+		return
+	}
+	start := len(queue)
+	queue = beginFrame(queue, kindHello, 0)
+	queue = appendHello(queue, serverID, incarnation)
+	endFrame(queue, start, maxFrameLimit)
+	cc.w.commit(queue, true)
+}
+
 // readLoop hands each answer to its caller until the connection fails.
 func (cc *clientConn) readLoop() {
 	defer cc.p.t.wg.Done()
@@ -158,6 +173,13 @@ func (cc *clientConn) readLoop() {
 		}
 		if f.kind == kindGoAway {
 			cc.close(errGoAway)
+			return
+		}
+		if f.kind == kindRefused {
+			// Not the server meant: it read nothing after the hello, so
+			// no call was served, and the peer is stale.
+			cc.p.t.peers.CompareAndDelete(cc.p.key, cc.p)
+			cc.close(fmt.Errorf("%w: %s refused the connection: %s", runtime.ErrNotDelivered, cc.p.addr, truncate(f.body, 256)))
 			return
 		}
 		if f.kind != kindResponse {
@@ -221,6 +243,9 @@ func (cc *clientConn) close(err error) {
 		}
 	})
 }
+
+// truncate returns b as a string, cut to at most n bytes.
+func truncate(b []byte, n int) string { return string(b[:min(len(b), n)]) }
 
 // clone returns a copy of b that the receiver owns; nil when b is empty.
 func clone(b []byte) []byte {

@@ -1,6 +1,6 @@
 // Package tcp is the TCP transport of sessionrpc: a [Transport] that a
 // [runtime.Client] sends calls through, and a [Server] that serves a
-// [runtime.Dispatcher] (normally a [*runtime.Server]) on a listener.
+// [*runtime.Server] on a listener.
 //
 // A Transport keeps one connection per server address and multiplexes every
 // concurrent call to that address on it, matched to answers by call id.
@@ -16,14 +16,25 @@
 // Both directions carry frames:
 //
 //	length  uint32, big endian: the number of bytes that follow
-//	kind    1 byte: 1 request, 2 response, 3 cancel, 4 go-away
+//	kind    1 byte: 1 request, 2 response, 3 cancel, 4 go-away, 5 hello,
+//	        6 refused
 //	id      uvarint: the call id, chosen by the client, unique per connection
+//	        (0 for hello, go-away and refused)
 //	body    request: the envelope of [runtime.AppendRequest]
 //	        response: the envelope of [runtime.AppendResponse]
+//	        hello: server id and incarnation, each a uvarint length and bytes
+//	        refused: why, as text
 //	        cancel, go-away: empty
 //
-// A client sends request and cancel frames, a server response and go-away
-// frames. A cancel frame asks the server to cancel the handler's ctx of that
+// A client sends hello, request and cancel frames, a server response,
+// go-away and refused frames. A client whose [Resolver] is a
+// [MemberResolver] opens each connection with a hello naming the server id
+// and incarnation it means to reach; a server with an identity
+// ([WithIdentity]) that is not that one answers refused, reads nothing
+// more and closes, so that none of the connection's calls is served and
+// they fail with Unavailable matching [runtime.ErrNotDelivered]. A server
+// accepts a connection without a hello, and a server without an identity
+// accepts any hello. A cancel frame asks the server to cancel the handler's ctx of that
 // call; its answer, if any, is dropped. The caller's deadline travels in the
 // request envelope, and the Dispatcher applies it. A server sends go-away
 // (id 0) as the last frame before closing a connection it found idle: every

@@ -18,6 +18,8 @@ const (
 	kindResponse byte = 2
 	kindCancel   byte = 3
 	kindGoAway   byte = 4
+	kindHello    byte = 5 // client: the server id and incarnation the connection is meant for
+	kindRefused  byte = 6 // server: not that server; nothing sent on the connection was served
 )
 
 const (
@@ -279,4 +281,35 @@ func unexpectedEOF(err error, got int) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// appendHello appends the body of a hello frame: the server id and the
+// incarnation, each length-prefixed with a uvarint.
+func appendHello(buf []byte, serverID, incarnation string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(serverID)))
+	buf = append(buf, serverID...)
+	buf = binary.AppendUvarint(buf, uint64(len(incarnation)))
+	return append(buf, incarnation...)
+}
+
+// parseHello reads the body of a hello frame.
+func parseHello(body []byte) (serverID, incarnation string, err error) {
+	field := func() string {
+		n, k := binary.Uvarint(body)
+		if k <= 0 || n > uint64(len(body)-k) || n > 1<<10 {
+			err = fmt.Errorf("%w: bad hello", errMalformedFrame)
+			return ""
+		}
+		s := string(body[k : k+int(n)])
+		body = body[k+int(n):]
+		return s
+	}
+	serverID = field()
+	if err == nil {
+		incarnation = field()
+	}
+	if err == nil && len(body) != 0 {
+		err = fmt.Errorf("%w: bad hello", errMalformedFrame)
+	}
+	return serverID, incarnation, err
 }

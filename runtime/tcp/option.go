@@ -47,6 +47,8 @@ type options struct {
 	maxConcurrent int
 	connBudget    int64 // 0: 2 × maxFrame
 	partialBudget int64 // 0: max(defaultPartialBudget, 4 × maxFrame)
+	serverID      string
+	incarnation   string
 	logger        *slog.Logger
 	backoffMin    time.Duration
 	backoffMax    time.Duration
@@ -185,6 +187,16 @@ func WithConnBudget(bytes int64) ServerOption {
 // not counted. A negative value means no limit.
 func WithPartialFrameBudget(bytes int64) ServerOption {
 	return serverOption(func(o *options) { o.partialBudget = bytes })
+}
+
+// WithIdentity tells a [Server] which server id it serves, and which run of
+// it (the incarnation cluster membership announced; empty when there is
+// none). A connection whose first frame names another id or incarnation
+// (see [MemberResolver]) is refused before any of its calls is read, and
+// its calls fail with Unavailable matching [runtime.ErrNotDelivered]. A
+// server without an identity accepts every connection.
+func WithIdentity(serverID, incarnation string) ServerOption {
+	return serverOption(func(o *options) { o.serverID, o.incarnation = serverID, incarnation })
 }
 
 // WithIdleTimeout sets how long a [Server] keeps a connection that has no

@@ -16,6 +16,20 @@ type Resolver interface {
 	Resolve(ctx context.Context, serverID string) (addr string, err error)
 }
 
+// A MemberResolver is a [Resolver] that also knows which run of a server an
+// id resolves to: an incarnation, unique to one start of the server's
+// process, as cluster membership announces it. A [Transport] whose resolver
+// is one names the server id and incarnation in the first frame of each
+// connection, and a [Server] started with [WithIdentity] refuses a
+// connection meant for another server or another run of itself: after a
+// server dies, a new process that takes its port never receives the calls
+// meant for the old one. Such calls fail with Unavailable matching
+// [runtime.ErrNotDelivered].
+type MemberResolver interface {
+	Resolver
+	ResolveMember(ctx context.Context, serverID string) (addr, incarnation string, err error)
+}
+
 // ResolverFunc adapts a function to a [Resolver].
 type ResolverFunc func(ctx context.Context, serverID string) (string, error)
 

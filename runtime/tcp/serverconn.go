@@ -101,6 +101,7 @@ func (sc *serverConn) serve() {
 		fr.t = newReadTimeouts(sc, sc.nc, s.o.idleTimeout, s.o.ioTimeout)
 	}
 	err := sc.readLoop(fr)
+	var refusal *refusedError
 	switch {
 	case err == errIdle:
 		s.o.logger.Debug("sessionrpc/tcp: closing idle connection", "remote", peer.Addr)
@@ -110,6 +111,11 @@ func (sc *serverConn) serve() {
 		// overtake the go-away frame.
 		sc.nc.SetReadDeadline(time.Now().Add(lingerPeriod))
 		fr.drain()
+	case errors.As(err, &refusal):
+		s.o.logger.Info("sessionrpc/tcp: refusing a connection meant for another server", "remote", peer.Addr, "reason", refusal.reason)
+		sc.last(kindRefused, []byte(refusal.reason))
+		sc.nc.SetReadDeadline(time.Now().Add(lingerPeriod))
+		fr.drain() // what the client sent after its hello is never served
 	case err != nil && err != errDrained && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
 		s.o.logger.Warn("sessionrpc/tcp: closing connection", "remote", peer.Addr, "err", err)
 	}
@@ -133,16 +139,43 @@ func (sc *serverConn) serve() {
 // another connection. The reader calls it when it stops reading with no call
 // in flight, so that the frame follows every answer: the writer sends it
 // last and then half-closes the connection.
-func (sc *serverConn) goAway() {
+func (sc *serverConn) goAway() { sc.last(kindGoAway, nil) }
+
+// last queues a frame of kind with body as the connection's last: the
+// writer sends it after every answer queued, then half-closes.
+func (sc *serverConn) last(kind byte, body []byte) {
 	queue, err := sc.w.begin(nil, true)
 	if err != nil {
 		return
 	}
 	start := len(queue)
-	queue = beginFrame(queue, kindGoAway, 0)
+	queue = append(beginFrame(queue, kind, 0), body...)
 	endFrame(queue, start, maxFrameLimit)
 	sc.w.commit(queue, true)
 	sc.w.stopWhenDrained()
+}
+
+// refusedError ends the reading of a connection whose hello names another
+// server, or another run of this one.
+type refusedError struct{ reason string }
+
+func (e *refusedError) Error() string { return "connection refused: " + e.reason }
+
+// hello checks the hello frame that opens a connection against the
+// server's identity.
+func (sc *serverConn) hello(body []byte) error {
+	id, inc, err := parseHello(body)
+	if err != nil {
+		return err
+	}
+	o := &sc.s.o
+	if o.serverID == "" {
+		return nil // no identity to check against
+	}
+	if id != o.serverID || (inc != "" && inc != o.incarnation) {
+		return &refusedError{fmt.Sprintf("meant for server %q incarnation %q, reached server %q incarnation %q", id, inc, o.serverID, o.incarnation)}
+	}
+	return nil
 }
 
 // writerStopped runs on the writer goroutine when it stops. After a graceful
@@ -166,7 +199,7 @@ func (sc *serverConn) writerStopped(err error) {
 // closes it if it never reads again), so its requests wait in the network's
 // buffers, not in ours.
 func (sc *serverConn) readLoop(fr *frameReader) error {
-	for {
+	for first := true; ; first = false {
 		if sc.w.full.Load() {
 			sc.s.paused.Add(1)
 			err := sc.w.waitRoom()
@@ -185,6 +218,13 @@ func (sc *serverConn) readLoop(fr *frameReader) error {
 		switch f.kind {
 		case kindRequest:
 			if err := sc.start(f); err != nil {
+				return err
+			}
+		case kindHello:
+			if !first {
+				return fmt.Errorf("%w: hello after the first frame", errMalformedFrame)
+			}
+			if err := sc.hello(f.body); err != nil {
 				return err
 			}
 		case kindCancel:

@@ -29,7 +29,7 @@ var ErrTransportClosed = runtime.NewError(runtime.Unavailable, "tcp transport is
 type Transport struct {
 	res   Resolver
 	o     options
-	peers sync.Map  // address → *peer
+	peers sync.Map  // peerKey → *peer
 	calls sync.Pool // *call, so that a call allocates no waiter
 
 	ctx    context.Context // ends at Close, aborting dials
@@ -64,7 +64,7 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 	if t.closed.Load() {
 		return runtime.Response{}, ErrTransportClosed
 	}
-	addr, err := t.res.Resolve(ctx, serverID)
+	key, err := t.resolve(ctx, serverID)
 	if err != nil {
 		var re *runtime.Error
 		if errors.As(err, &re) {
@@ -72,7 +72,8 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		}
 		return runtime.Response{}, fmt.Errorf("%w: resolve server %q: %v", runtime.ErrNotDelivered, serverID, err)
 	}
-	p := t.peer(addr)
+	p := t.peer(key)
+	addr := key.addr
 	for attempt := 1; ; attempt++ {
 		cc, err := p.conn(ctx)
 		if err != nil {
@@ -118,11 +119,29 @@ func (t *Transport) goStart(n int) bool {
 	return true
 }
 
-func (t *Transport) peer(addr string) *peer {
-	if p, ok := t.peers.Load(addr); ok {
+// peerKey names a connection: an address, and, when the resolver knows
+// it, the run of the server meant to be there.
+type peerKey struct {
+	addr, serverID, incarnation string
+}
+
+func (t *Transport) resolve(ctx context.Context, serverID string) (peerKey, error) {
+	if mr, ok := t.res.(MemberResolver); ok {
+		addr, inc, err := mr.ResolveMember(ctx, serverID)
+		if err != nil || inc == "" {
+			return peerKey{addr: addr}, err
+		}
+		return peerKey{addr, serverID, inc}, nil
+	}
+	addr, err := t.res.Resolve(ctx, serverID)
+	return peerKey{addr: addr}, err
+}
+
+func (t *Transport) peer(key peerKey) *peer {
+	if p, ok := t.peers.Load(key); ok {
 		return p.(*peer)
 	}
-	p, _ := t.peers.LoadOrStore(addr, &peer{t: t, addr: addr})
+	p, _ := t.peers.LoadOrStore(key, &peer{t: t, key: key, addr: key.addr})
 	return p.(*peer)
 }
 
@@ -139,6 +158,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (net.Conn, error) {
 // of dialling it.
 type peer struct {
 	t    *Transport
+	key  peerKey
 	addr string
 	cc   atomic.Pointer[clientConn] // the live connection; nil when none
 
@@ -231,6 +251,9 @@ func (p *peer) dial(a *dialAttempt) {
 	}
 	p.backoff, p.retryAt, p.lastErr = 0, time.Time{}, nil
 	cc := newClientConn(p, nc)
+	if p.key.incarnation != "" {
+		cc.hello(p.key.serverID, p.key.incarnation) // before any call can use cc
+	}
 	p.cc.Store(cc)
 	a.cc = cc
 	go cc.readLoop()
