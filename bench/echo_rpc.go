@@ -34,9 +34,10 @@ func NewEchoClient(inv runtime.Invoker) *EchoClient {
 // Echo returns msg.
 //
 // It calls route bench.echo.echo on server serverID.
-func (c *EchoClient) Echo(ctx context.Context, serverID string, a0 string) (string, error) {
+func (c *EchoClient) Echo(ctx context.Context, serverID string, msg string) (string, error) {
+	args := &_Echo_Echo_Args{A0: msg}
 	var out _Echo_Echo_Result
-	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, &_Echo_Echo_Args{A0: a0}, &out)
+	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, args, &out)
 	return out.R0, err
 }
 

@@ -25,7 +25,13 @@ type service struct {
 	build   constraint.Expr // the build constraint of the interface's file, or nil
 	methods []*method       // sorted by name
 	proxies []*proxy        // in the order of their directives
+	codec   string          // from //rpcgen:codec, "" when absent
 }
+
+// jsonCodec reports whether s travels through the JSON codec, whose rules
+// rpcgen checks its types against. It does unless //rpcgen:codec names
+// another.
+func (s *service) jsonCodec() bool { return s.codec == "" || strings.EqualFold(s.codec, "json") }
 
 // A method is one method of a service, with its ctx parameter left out.
 type method struct {
@@ -169,10 +175,20 @@ func buildService(p *packages.Package, ts *ast.TypeSpec, name string, ds []direc
 				continue
 			}
 			s.proxies = append(s.proxies, &proxy{name: d.args[0], param: d.args[1], pos: d.pos})
+		case "codec":
+			switch {
+			case s.codec != "":
+				errs = append(errs, errorf(d.pos, "%s: second //rpcgen:codec directive", name))
+			case len(d.args) != 1 || !codecName.MatchString(d.args[0]):
+				errs = append(errs, errorf(d.pos, "%s: malformed directive %q: want //rpcgen:codec <name>, the name of the codec the service is used with, e.g. //rpcgen:codec msgpack", name, d))
+				s.codec = "-"
+			default:
+				s.codec = d.args[0]
+			}
 		case "method":
 			errs = append(errs, errorf(d.pos, "%s: //rpcgen:method belongs in the doc comment of a method, not of the interface", name))
 		default:
-			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; rpcgen knows //rpcgen:service, //rpcgen:proxy and //rpcgen:method", name, d))
+			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; rpcgen knows //rpcgen:service, //rpcgen:proxy, //rpcgen:codec and //rpcgen:method", name, d))
 		}
 	}
 	if s.route == "" {
@@ -229,7 +245,7 @@ func parseMethod(p *packages.Package, s *service, fn *types.Func, fields map[tok
 		doc = field.Doc
 	}
 	qname := s.name + "." + fn.Name()
-	if msgs := checkSignature(fn, p.Types); len(msgs) > 0 {
+	if msgs := checkSignature(fn, p.Types, s.jsonCodec()); len(msgs) > 0 {
 		errs := make(ErrorList, len(msgs))
 		for i, msg := range msgs {
 			errs[i] = errorf(pos, "%s: %s", qname, msg)
@@ -241,7 +257,7 @@ func parseMethod(p *packages.Package, s *service, fn *types.Func, fields map[tok
 	seen := false
 	for _, d := range ds {
 		switch {
-		case d.verb == "service" || d.verb == "proxy":
+		case d.verb == "service" || d.verb == "proxy" || d.verb == "codec":
 			errs = append(errs, errorf(d.pos, "%s: //rpcgen:%s belongs in the doc comment of the interface; only //rpcgen:method goes on a method", qname, d.verb))
 		case d.verb != "method":
 			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; on a method rpcgen knows only //rpcgen:method", qname, d))
@@ -366,6 +382,10 @@ func docLines(doc *ast.CommentGroup) []string {
 	return strings.Split(text, "\n")
 }
 
+// codecName is what //rpcgen:codec takes: a codec's name as
+// a runtime.Codec's Name method gives it, such as json or msgpack.
+var codecName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
 // segment is one part of a route: a JavaScript-friendly identifier.
 var segment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -413,15 +433,3 @@ func lowerCamel(s string) string {
 func isPluralS(runes []rune, i int) bool {
 	return runes[i] == 's' && (i+1 == len(runes) || unicode.IsUpper(runes[i+1]) || !unicode.IsLetter(runes[i+1]))
 }
-
-// Names of what is generated for a service X and its method M. Unexported
-// names follow grpc-go's _X_M_Kind pattern, which user code does not use.
-func (s *service) clientName() string           { return s.name + "Client" }
-func (s *service) newClientName() string        { return "New" + s.name + "Client" }
-func (s *service) registerName() string         { return "Register" + s.name + "Server" }
-func (s *service) descName() string             { return "_" + s.name + "_ServiceDesc" }
-func (s *service) routeName(m *method) string   { return s.name + m.name + "Route" }
-func (s *service) argsName(m *method) string    { return "_" + s.name + "_" + m.name + "_Args" }
-func (s *service) resultName(m *method) string  { return "_" + s.name + "_" + m.name + "_Result" }
-func (s *service) handlerName(m *method) string { return "_" + s.name + "_" + m.name + "_Handler" }
-func (p *proxy) newName() string                { return "New" + p.name }
