@@ -185,10 +185,13 @@ func seenBits(d dir, addr bool) uint8 {
 func (c *jsonCheck) value(t types.Type, d dir, addr bool) *problem {
 	u := types.Unalias(t)
 	if n, ok := u.(*types.Named); ok {
-		if d = c.untrusted(n, d, addr); d == 0 {
+		left := c.untrusted(n, d, addr)
+		if left == 0 {
 			return nil
 		}
-		bits := seenBits(d, addr)
+		// Whether the value is addressable matters only to a type
+		// whose marshal method has a pointer receiver.
+		bits := seenBits(left, addr || !c.pointerMarshaler(n))
 		prev, _ := c.seen.At(n).(uint8)
 		if prev&bits == bits {
 			// Checked already, or being checked further up: a
@@ -196,7 +199,39 @@ func (c *jsonCheck) value(t types.Type, d dir, addr bool) *problem {
 			return nil
 		}
 		c.seen.Set(n, prev|bits)
+		p := c.structure(t, u, left, addr)
+		if p != nil && left != d {
+			p.why += c.halfTrusted(n, left, addr)
+		}
+		return p
 	}
+	return c.structure(t, u, d, addr)
+}
+
+// pointerMarshaler reports whether n marshals itself only through a
+// pointer receiver.
+func (c *jsonCheck) pointerMarshaler(n *types.Named) bool {
+	ptr := types.NewPointer(n)
+	return !types.Implements(n, jsonMarshaler) && !types.Implements(n, textMarshaler) &&
+		(types.Implements(ptr, jsonMarshaler) || types.Implements(ptr, textMarshaler))
+}
+
+// halfTrusted explains why encoding/json looks into the structure of n,
+// which marshals or unmarshals itself, in directions left.
+func (c *jsonCheck) halfTrusted(n *types.Named, left dir, addr bool) string {
+	name := types.TypeString(n, c.qual)
+	switch {
+	case left&decodes != 0:
+		return fmt.Sprintf(" (%s marshals itself, but has no UnmarshalJSON or UnmarshalText to decode with)", name)
+	case !addr && c.pointerMarshaler(n):
+		return fmt.Sprintf(" (the MarshalJSON or MarshalText of %s has a pointer receiver, which encoding/json does not call on a value it cannot address, such as a map value)", name)
+	}
+	return fmt.Sprintf(" (%s unmarshals itself, but has no MarshalJSON or MarshalText to encode with)", name)
+}
+
+// structure returns why a value of type t, which is u unaliased, cannot
+// travel in directions d for what it is made of.
+func (c *jsonCheck) structure(t, u types.Type, d dir, addr bool) *problem {
 	_, named := u.(*types.Named)
 	kind := func(what, why string) *problem {
 		if named {
