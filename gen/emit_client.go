@@ -69,9 +69,9 @@ func (e *emitter) clientConstructor() decl {
 //
 // and for a method with a result
 //
-//		var out _SessionRemote_GetBackendSessionBySid_Result
-//		err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, args, &out)
-//		return out.R0, err
+//	var out _SessionRemote_GetBackendSessionBySid_Result
+//	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, args, &out)
+//	return out.R0, err
 func (e *emitter) clientMethod(m *method) jen.Code {
 	s := e.s
 	lines := wrap(fmt.Sprintf("%s calls [%s.%s] on server serverID, through route %s.", m.name, s.name, m.name, m.route))
