@@ -92,3 +92,40 @@ func TestGofmtError(t *testing.T) {
 		t.Errorf("gofmt = %q, %v", out, err)
 	}
 }
+
+func TestFreeName(t *testing.T) {
+	taken := map[string]bool{"ctx": true, "ctx2": true, "a1": true, "a1_2": true, "err": true}
+	for name, want := range map[string]string{
+		"uid":  "uid",
+		"ctx":  "ctx3",
+		"err":  "err2",
+		"a1":   "a1_3",
+		"ctx2": "ctx2_2",
+	} {
+		if got := freeName(name, taken); got != want {
+			t.Errorf("freeName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestColumns(t *testing.T) {
+	for line, want := range map[string]int{"": 0, "ab": 2, "\tx": 5, "a\tb": 5, "été": 3, "\t\t": 8} {
+		if got := columns(line); got != want {
+			t.Errorf("columns(%q) = %d, want %d", line, got, want)
+		}
+	}
+}
+
+func TestUserDoc(t *testing.T) {
+	long := strings.Repeat("word ", 30)
+	code := "\t" + strings.Repeat("x", 120)
+	got := userDoc([]string{"short", long, code, ""})
+	if got[0] != "short" || got[len(got)-2] != code || got[len(got)-1] != "" || len(got) < 5 {
+		t.Fatalf("userDoc = %q", got)
+	}
+	for _, l := range got[1 : len(got)-2] {
+		if columns("// "+l) > maxColumns {
+			t.Errorf("line of %d columns: %q", columns("// "+l), l)
+		}
+	}
+}
