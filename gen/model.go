@@ -54,17 +54,6 @@ type proxy struct {
 	methods []*method // the service's methods whose first parameter after ctx is param
 }
 
-// A directive is an //rpcgen:<verb> arg... comment line.
-type directive struct {
-	verb string
-	args []string
-	pos  token.Position
-}
-
-func (d directive) String() string {
-	return strings.Join(append([]string{"//rpcgen:" + d.verb}, d.args...), " ")
-}
-
 // parsePackage finds the annotated interfaces of p and builds their services.
 func parsePackage(p *packages.Package) ([]*service, ErrorList) {
 	if errs := fatalErrors(p); len(errs) > 0 || p.TypesInfo == nil {
@@ -72,7 +61,7 @@ func parsePackage(p *packages.Package) ([]*service, ErrorList) {
 	}
 	fields := methodFields(p)
 	var services []*service
-	var errs ErrorList
+	errs := detachedDirectives(p)
 	var strays []strayDirective
 	for _, f := range p.Syntax {
 		for _, decl := range f.Decls {
@@ -306,70 +295,6 @@ func fileConstraint(p *packages.Package, pos token.Pos) constraint.Expr {
 		}
 	}
 	return nil
-}
-
-// A strayDirective is an //rpcgen:method in an interface without
-// //rpcgen:service. It is an error unless a service embeds the interface.
-type strayDirective struct {
-	method token.Position
-	err    *Error
-}
-
-// methodDirectives returns the //rpcgen:method directives in an interface
-// that is not a service, where they do nothing unless a service embeds it.
-func methodDirectives(p *packages.Package, it *ast.InterfaceType, name string) []strayDirective {
-	var strays []strayDirective
-	for _, field := range it.Methods.List {
-		if len(field.Names) == 0 {
-			continue
-		}
-		who := name + "." + field.Names[0].Name
-		pos := p.Fset.Position(field.Names[0].Pos())
-		ds, errs := parseDirectives(p.Fset, field.Doc, who)
-		for _, err := range errs {
-			strays = append(strays, strayDirective{method: pos, err: err})
-		}
-		for _, d := range ds {
-			err := errorf(d.pos, "%s: %q in an interface that neither is a service nor is embedded in one", who, d)
-			strays = append(strays, strayDirective{method: pos, err: err})
-		}
-	}
-	return strays
-}
-
-// misspelled matches an rpcgen directive written as a plain comment, which Go
-// would not treat as a directive and rpcgen would silently miss.
-var misspelled = regexp.MustCompile(`^//\s+rpcgen:|^/\*\s*rpcgen:`)
-
-// parseDirectives returns the //rpcgen: lines of doc. who names the
-// declaration in error messages.
-func parseDirectives(fset *token.FileSet, doc *ast.CommentGroup, who string) ([]directive, ErrorList) {
-	if doc == nil {
-		return nil, nil
-	}
-	var ds []directive
-	var errs ErrorList
-	for _, c := range doc.List {
-		pos := fset.Position(c.Slash)
-		text, ok := strings.CutPrefix(c.Text, "//rpcgen:")
-		if !ok {
-			if misspelled.MatchString(c.Text) {
-				errs = append(errs, errorf(pos, "%s: %q is not a directive: write //rpcgen: with no space after the slashes", who, c.Text))
-			}
-			continue
-		}
-		if text != "" && (text[0] == ' ' || text[0] == '\t') {
-			errs = append(errs, errorf(pos, "%s: %q is not a directive: write //rpcgen:<verb> with no space after the colon", who, c.Text))
-			continue
-		}
-		fs := strings.Fields(text)
-		if len(fs) == 0 {
-			errs = append(errs, errorf(pos, "%s: empty directive %q", who, c.Text))
-			continue
-		}
-		ds = append(ds, directive{verb: fs[0], args: fs[1:], pos: pos})
-	}
-	return ds, errs
 }
 
 // docLines returns the lines of a doc comment as go/doc would show them:
