@@ -85,7 +85,6 @@ func parseDirectives(fset *token.FileSet, doc *ast.CommentGroup, who string) ([]
 	return ds, errs
 }
 
-
 // detachedDirectives reports the //rpcgen: lines of p that rpcgen does not
 // read, which would otherwise do nothing, silently: it reads only the doc
 // comments of type declarations and of the methods of interface types

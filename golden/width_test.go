@@ -64,7 +64,7 @@ func TestColumns(t *testing.T) {
 	if tooWideToken(`	Name = "` + strings.Repeat("x", maxColumns-20) + `"`) {
 		t.Errorf("a line of tokens each narrower than the limit is exempt")
 	}
-	if !constSpec.MatchString(`	Name = "` + strings.Repeat("x", maxColumns) + `"`) || constSpec.MatchString(`	x = f("a", "b")`) {
+	if !constSpec.MatchString(`	Name = "`+strings.Repeat("x", maxColumns)+`"`) || constSpec.MatchString(`	x = f("a", "b")`) {
 		t.Errorf("constSpec matches wrong")
 	}
 }
