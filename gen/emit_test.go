@@ -1,7 +1,13 @@
 package gen
 
 import (
+	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,5 +133,63 @@ func TestUserDoc(t *testing.T) {
 		if columns("// "+l) > maxColumns {
 			t.Errorf("line of %d columns: %q", columns("// "+l), l)
 		}
+	}
+}
+
+// TestGeneratedNamesAreDeclared checks that the names the clash check
+// knows are exactly the package-level names of the generated file: an
+// emitter that declared a name without saying so would let it clash with
+// the user's.
+func TestGeneratedNamesAreDeclared(t *testing.T) {
+	p, err := checkSource(token.NewFileSet(), importer.Default(), fmt.Sprintf(fuzzSrc, "S", "sys.s", "SProxy id", "Get", "getUser", "id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	services, errs := parsePackage(p)
+	if len(errs) > 0 || len(services) != 1 {
+		t.Fatalf("%d services, errors %v", len(services), errs)
+	}
+	s := services[0]
+	out, eerr := emitFile(s, false)
+	if eerr != nil {
+		t.Fatal(eerr)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), s.outPath, out, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				declared = append(declared, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch spec := spec.(type) {
+				case *ast.TypeSpec:
+					declared = append(declared, spec.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range spec.Names {
+						if n.Name != "_" {
+							declared = append(declared, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	var known []string
+	for _, n := range generatedNames(s) {
+		known = append(known, n.name)
+	}
+	slices.Sort(declared)
+	slices.Sort(known)
+	if diff := cmp.Diff(declared, known); diff != "" {
+		t.Errorf("declared names (-in the file +known to the clash check):\n%s", diff)
+	}
+	if len(known) < 10 {
+		t.Errorf("only %d names: %q", len(known), known)
 	}
 }
