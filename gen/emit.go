@@ -40,6 +40,7 @@ func emitFile(s *service, noFormat bool) ([]byte, *Error) {
 	probe := newEmitter(s, nil)
 	probe.decls()
 	e := newEmitter(s, probe.im)
+	e.kinds = probe.kinds
 	f := jen.NewFilePathName(importPath(s.pkg.Types), s.pkg.Types.Name())
 	f.NoFormat = true // formatted below, with the header in place
 	for i, d := range e.decls() {
@@ -92,13 +93,15 @@ type emitter struct {
 	// measuring lines. Both are nil in the first pass, which finds them.
 	importNames map[string]string
 	measure     *jen.File
+
+	kinds map[types.Type]basicKindOf // see [emitter.basicKind]
 }
 
 // newEmitter returns the emitter of s. imports are those its first pass
 // found, or nil in the first pass.
 func newEmitter(s *service, imports *imports) *emitter {
 	im := newImports(s.pkg.Types)
-	e := &emitter{s: s, im: im, rt: im.name(runtimePath, "runtime")}
+	e := &emitter{s: s, im: im, rt: im.name(runtimePath, "runtime"), kinds: make(map[types.Type]basicKindOf)}
 	if imports != nil {
 		e.importNames = imports.assign()
 		e.measure = jen.NewFilePathName(importPath(s.pkg.Types), s.pkg.Types.Name())

@@ -142,6 +142,23 @@ func basicKind(t types.Type) (kind types.BasicKind, named, ok bool) {
 	return b.Kind(), named, handled
 }
 
+// e.basicKind is [basicKind], remembered: method sets cost, and the same
+// types come back in every pass and wire struct.
+func (e *emitter) basicKind(t types.Type) (kind types.BasicKind, named, ok bool) {
+	k, found := e.kinds[t]
+	if !found {
+		k.kind, k.named, k.ok = basicKind(t)
+		e.kinds[t] = k
+	}
+	return k.kind, k.named, k.ok
+}
+
+// A basicKindOf is what [basicKind] says of a type.
+type basicKindOf struct {
+	kind      types.BasicKind
+	named, ok bool
+}
+
 // basicName is the name of the predeclared type of kind k.
 func basicName(k types.BasicKind) string { return types.Typ[k].Name() }
 
@@ -162,7 +179,7 @@ func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
 	var body []jen.Code
 	fails := false
 	for _, f := range fields {
-		if k, _, ok := basicKind(f.typ); !ok || kindMethod[k].fails {
+		if k, _, ok := e.basicKind(f.typ); !ok || kindMethod[k].fails {
 			fails = true
 		}
 	}
@@ -176,7 +193,7 @@ func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
 		}
 		body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), rawString(sep+`"`+f.jsonName+`":`).Op("...")))
 		field := jen.Id("v").Dot(f.goName)
-		k, named, ok := basicKind(f.typ)
+		k, named, ok := e.basicKind(f.typ)
 		if ok && named && !kindMethod[k].generic {
 			field = jen.Id(basicName(k)).Call(field)
 		}
@@ -233,7 +250,7 @@ func (e *emitter) decodeJSON(typeName string, fields []wireField) jen.Code {
 	var cases []jen.Code
 	for _, f := range fields {
 		method, ptr := "Value", jen.Op("&").Id("v").Dot(f.goName)
-		if k, named, ok := basicKind(f.typ); ok {
+		if k, named, ok := e.basicKind(f.typ); ok {
 			method = kindMethod[k].decode
 			if named {
 				ptr = jen.Parens(jen.Op("*").Id(basicName(k))).Call(ptr)
