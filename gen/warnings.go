@@ -121,12 +121,20 @@ func unannotated(cfg Config, pkgs []*packages.Package, services []*service, expl
 			warns = append(warns, warnf(token.Position{}, "no package matched by %s has an //rpcgen:service interface: nothing to generate", pattern))
 		default:
 			for _, p := range matched {
-				warns = append(warns, warnf(token.Position{Filename: packageDir(p)},
-					"package %s has no //rpcgen:service interface: nothing to generate", p.Name))
+				warns = append(warns, warnf(packagePos(p), "package %s has no //rpcgen:service interface: nothing to generate", p.Name))
 			}
 		}
 	}
 	return warns
+}
+
+// packagePos returns the position of the package clause of p's first file,
+// or p's directory.
+func packagePos(p *packages.Package) token.Position {
+	if len(p.Syntax) > 0 {
+		return p.Fset.Position(p.Syntax[0].Package)
+	}
+	return token.Position{Filename: packageDir(p)}
 }
 
 // patternMatcher returns a function that reports whether a loaded package

@@ -374,7 +374,7 @@ func TestEndToEndNothingToGenerate(t *testing.T) {
 
 	// A package named on the command line without an annotated interface.
 	code, _, stderr := rpcgen(t, dir, "./empty")
-	if want := filepath.Join("empty") + ": warning: package empty has no //rpcgen:service interface: nothing to generate\n"; code != 0 || stderr != want {
+	if want := filepath.Join("empty", "empty.go") + ":1: warning: package empty has no //rpcgen:service interface: nothing to generate\n"; code != 0 || stderr != want {
 		t.Errorf("rpcgen ./empty: exit %d, stderr %q; want exit 0, %q", code, stderr, want)
 	}
 	// In a ... pattern it is quiet, as long as another package has one.
