@@ -163,6 +163,10 @@ func buildService(p *packages.Package, ts *ast.TypeSpec, name string, ds []direc
 				errs = append(errs, errorf(d.pos, "%s: malformed directive %q: want //rpcgen:proxy <ExportedName> <param>, e.g. //rpcgen:proxy SessionProxy sid", name, d))
 				continue
 			}
+			if d.args[1] == "_" {
+				errs = append(errs, errorf(d.pos, "%s: proxy %s: a blank parameter has no name to bind the proxy to", name, d.args[0]))
+				continue
+			}
 			s.proxies = append(s.proxies, &proxy{name: d.args[0], param: d.args[1], pos: d.pos})
 		case "codec":
 			switch {
