@@ -52,8 +52,8 @@ var _Echo_ServiceDesc = runtime.ServiceDesc{
 	Methods: []runtime.MethodDesc{
 		{
 			Route:     EchoEchoRoute,
-			NewArgs:   func() any { return new(_Echo_Echo_Args) },
-			NewResult: func() any { return new(_Echo_Echo_Result) },
+			NewArgs:   func() any { return &_Echo_Echo_Args{} },
+			NewResult: func() any { return &_Echo_Echo_Result{} },
 			Handler:   _Echo_Echo_Handler,
 		},
 	},

@@ -50,7 +50,7 @@ func (e *emitter) register() decl {
 //		Methods: []runtime.MethodDesc{
 //			{
 //				Route:   SessionRemoteBindRoute,
-//				NewArgs: func() any { return new(_SessionRemote_Bind_Args) },
+//				NewArgs: func() any { return &_SessionRemote_Bind_Args{} },
 //				Handler: _SessionRemote_Bind_Handler,
 //			},
 //			...
@@ -84,13 +84,13 @@ func (e *emitter) serviceDesc() decl {
 	return e.declares(code, s.descName(), "the service descriptor of "+s.name)
 }
 
-// newFunc writes func() any { return new(T) }, as a composite literal's
+// newFunc writes func() any { return &T{} }, as a composite literal's
 // element value starting at column indent: on one line when it fits, else
-// on three.
+// on three. (Not new(T): a package may declare a func new of its own.)
 func newFunc(typeName string, indent int) jen.Code {
-	ret := jen.Return(jen.New(jen.Id(typeName)))
+	ret := jen.Return(jen.Op("&").Id(typeName).Values())
 	body := jen.Custom(jen.Options{Open: "{", Close: "}"}, ret)
-	if indent+columns("func() any { return new("+typeName+") },") > maxColumns {
+	if indent+columns("func() any { return &"+typeName+"{} },") > maxColumns {
 		body = jen.Block(ret)
 	}
 	return jen.Func().Params().Any().Add(body)
@@ -111,22 +111,30 @@ func newFunc(typeName string, indent int) jen.Code {
 // A method without a result returns what the implementation returns.
 func (e *emitter) handler(m *method) decl {
 	s := e.s
+	// The body names the interface, which a local of the same name would
+	// hide: such a local takes another name.
+	v := func(name string) *jen.Statement {
+		if name == s.name {
+			name += "2"
+		}
+		return jen.Id(name)
+	}
 	var body []jen.Code
-	args := []jen.Code{jen.Id("ctx")}
+	args := []jen.Code{v("ctx")}
 	if len(m.params) > 0 {
-		body = append(body, jen.Id("a").Op(":=").Id("args").Assert(jen.Op("*").Id(s.argsName(m))))
+		body = append(body, v("a").Op(":=").Add(v("args")).Assert(jen.Op("*").Id(s.argsName(m))))
 		for i := range m.params {
-			arg := jen.Id("a").Dot(argField(i))
+			arg := v("a").Dot(argField(i))
 			if isVariadicLast(m, i) {
 				arg.Op("...")
 			}
 			args = append(args, arg)
 		}
 	}
-	impl := func() *jen.Statement { return jen.Id("impl").Assert(jen.Id(s.name)).Dot(m.name) }
+	impl := func() *jen.Statement { return v("impl").Assert(jen.Id(s.name)).Dot(m.name) }
 	params := []jen.Code{
-		jen.Id("ctx").Add(e.context()),
-		jen.List(jen.Id("impl"), jen.Id("args"), jen.Id("result")).Any(),
+		v("ctx").Add(e.context()),
+		jen.List(v("impl"), v("args"), v("result")).Any(),
 	}
 	var code *jen.Statement
 	if m.result == nil {
@@ -134,11 +142,11 @@ func (e *emitter) handler(m *method) decl {
 		code = e.signature(nil, s.handlerName(m), params, jen.Error()).Block(body...)
 	} else {
 		body = append(body,
-			jen.Id("r").Op(":=").Id("result").Assert(jen.Op("*").Id(s.resultName(m))),
-			e.call(1, func() *jen.Statement { return jen.List(jen.Id("r").Dot("R0"), jen.Err()).Op("=").Add(impl()) }, args),
-			jen.Return(jen.Err()),
+			v("r").Op(":=").Add(v("result")).Assert(jen.Op("*").Id(s.resultName(m))),
+			e.call(1, func() *jen.Statement { return jen.List(v("r").Dot("R0"), v("err")).Op("=").Add(impl()) }, args),
+			jen.Return(v("err")),
 		)
-		code = e.signature(nil, s.handlerName(m), params, jen.Params(jen.Err().Error())).Block(body...)
+		code = e.signature(nil, s.handlerName(m), params, jen.Params(v("err").Error())).Block(body...)
 	}
 	return e.declares(code, s.handlerName(m), "the handler of "+s.name+"."+m.name)
 }

@@ -333,6 +333,10 @@ func FuzzSource(f *testing.F) {
 		"runtime", "jsonwire", "SGetRoute", "_S_Get_Args", "_S_Get_Result", "SProxy", "a0", "a1", "_"} {
 		f.Add("S", "a.b", "SProxy "+name, "Get", "get", name)
 	}
+	// Interface names the handlers' locals would hide.
+	for _, name := range []string{"a", "r", "ctx", "impl", "args", "result", "err", "c", "p", "v", "b", "d"} {
+		f.Add(name, "a.b", "SProxy id", "Get", "get", "id")
+	}
 	f.Fuzz(func(t *testing.T, iface, serviceDir, proxy, method, methodDir, param string) {
 		for _, s := range []string{iface, serviceDir, proxy, method, methodDir, param} {
 			if strings.ContainsAny(s, "\n\r") {

@@ -7,6 +7,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -229,6 +230,9 @@ func validatePackages(pkgs []*packages.Package, services []*service) ErrorList {
 // that two services of the package share.
 func checkNames(p *packages.Package, svcs []*service) ErrorList {
 	var errs ErrorList
+	if len(svcs) > 0 {
+		errs = append(errs, checkPredeclared(p)...)
+	}
 	owner := make(map[string]string) // generated name → what it is
 	files := make(map[string]string) // output file → interface
 	routes := make(map[string]string)
@@ -255,6 +259,23 @@ func checkNames(p *packages.Package, svcs []*service) ErrorList {
 				errs = append(errs, errorf(m.pos, "%s.%s: route %s is also the route of %s", s.name, m.name, m.route, other))
 			}
 			routes[m.route] = s.name + "." + m.name
+		}
+	}
+	return errs
+}
+
+// checkPredeclared reports package-level declarations of p that hide a
+// predeclared identifier the generated code uses, such as a var append.
+func checkPredeclared(p *packages.Package) ErrorList {
+	used := []string{"any", "append", "byte", "error", "nil"}
+	for k := range kindMethod {
+		used = append(used, basicName(k))
+	}
+	slices.Sort(used)
+	var errs ErrorList
+	for _, name := range slices.Compact(used) {
+		if obj := p.Types.Scope().Lookup(name); obj != nil {
+			errs = append(errs, errorf(p.Fset.Position(obj.Pos()), "%s: this declaration hides the predeclared %s, which the generated code of the package uses; rename it", name, name))
 		}
 	}
 	return errs
