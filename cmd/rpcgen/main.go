@@ -6,9 +6,10 @@
 //	rpcgen [-tags t] [-check] [-nofmt] <packages>
 //
 // Packages are patterns as the go command takes them, relative to the current
-// directory: write ./sessionremote, not sessionremote (which would be an
-// import path, of the standard library; rpcgen says so when a directory of
-// that name exists). For every annotated interface X it writes x_rpc.go beside
+// directory: write ./sessionremote, not sessionremote, which the go command
+// takes for an import path and looks for in the standard library (rpcgen
+// adds the hint when a directory of that name exists). For every annotated
+// interface X it writes x_rpc.go beside
 // the file that declares X, rewriting a file only when its content changes,
 // and it removes generated files whose interface is gone. In a package
 // directory:
