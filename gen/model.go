@@ -190,6 +190,9 @@ func buildService(p *packages.Package, ts *ast.TypeSpec, name string, ds []direc
 	if !isIface {
 		return nil, append(errs, errorf(pos, "%s: only interfaces can be services", name))
 	}
+	if name == "_" {
+		return nil, append(errs, errorf(pos, "_: a blank interface cannot be a service: generated code has no name to call it by"))
+	}
 	if ts.TypeParams != nil {
 		return nil, append(errs, errorf(pos, "%s: generic interfaces cannot be services: clients and servers need concrete types", name))
 	}
