@@ -34,9 +34,10 @@ func NewEchoClient(inv runtime.Invoker) *EchoClient {
 // Echo returns msg.
 //
 // It calls route bench.echo.echo on server serverID.
-func (c *EchoClient) Echo(ctx context.Context, serverID string, a0 string) (string, error) {
+func (c *EchoClient) Echo(ctx context.Context, serverID string, msg string) (string, error) {
+	args := &_Echo_Echo_Args{A0: msg}
 	var out _Echo_Echo_Result
-	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, &_Echo_Echo_Args{A0: a0}, &out)
+	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, args, &out)
 	return out.R0, err
 }
 
@@ -51,8 +52,8 @@ var _Echo_ServiceDesc = runtime.ServiceDesc{
 	Methods: []runtime.MethodDesc{
 		{
 			Route:     EchoEchoRoute,
-			NewArgs:   func() any { return new(_Echo_Echo_Args) },
-			NewResult: func() any { return new(_Echo_Echo_Result) },
+			NewArgs:   func() any { return &_Echo_Echo_Args{} },
+			NewResult: func() any { return &_Echo_Echo_Result{} },
 			Handler:   _Echo_Echo_Handler,
 		},
 	},

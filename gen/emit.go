@@ -3,7 +3,6 @@ package gen
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"go/build/constraint"
 	"go/format"
 	"go/scanner"
@@ -11,7 +10,6 @@ import (
 	"go/types"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -32,28 +30,26 @@ func buildLine(s *service) string {
 	return "//go:build " + expr.String()
 }
 
-// emitFile renders the file of service s: header, declarations in a fixed
-// order, imports, gofmt.
+// emitFile renders the file of service s: header, declarations in the
+// order of [emitter.decls], imports, gofmt.
+//
+// It emits twice. The first pass finds the packages the file imports, and so
+// their names in the file, which the second needs: parameters are renamed
+// away from them, and line widths depend on them.
 func emitFile(s *service, noFormat bool) ([]byte, *Error) {
-	im := newImports(s.pkg.Types)
-	e := &emitter{s: s, im: im, rt: im.name(runtimePath, "runtime")}
+	probe := newEmitter(s, nil)
+	probe.decls()
+	e := newEmitter(s, probe.im)
+	e.kinds = probe.kinds
 	f := jen.NewFilePathName(importPath(s.pkg.Types), s.pkg.Types.Name())
 	f.NoFormat = true // formatted below, with the header in place
-	decls := slices.Concat(
-		[]jen.Code{e.versionCheck()},
-		e.routeConsts(),
-		e.client(),
-		e.server(),
-		e.wireTypes(),
-		e.proxies(),
-	)
-	for i, d := range decls {
+	for i, d := range e.decls() {
 		if i > 0 {
 			f.Line()
 		}
-		f.Add(d)
+		f.Add(d.code)
 	}
-	im.register(f)
+	e.im.register(f)
 
 	var body bytes.Buffer
 	if err := f.Render(&body); err != nil {
@@ -91,6 +87,65 @@ type emitter struct {
 	s  *service
 	im *imports
 	rt string // the runtime package's name in this file, for doc links
+
+	// importNames are the names of the packages the file imports, which
+	// parameters must not take; measure is a file that knows them, for
+	// measuring lines. Both are nil in the first pass, which finds them.
+	importNames map[string]string
+	measure     *jen.File
+
+	kinds map[types.Type]basicKindOf // see [emitter.basicKind]
+}
+
+// newEmitter returns the emitter of s. imports are those its first pass
+// found, or nil in the first pass.
+func newEmitter(s *service, imports *imports) *emitter {
+	im := newImports(s.pkg.Types)
+	e := &emitter{s: s, im: im, rt: im.name(runtimePath, "runtime"), kinds: make(map[types.Type]basicKindOf)}
+	if imports != nil {
+		e.importNames = imports.assign()
+		e.measure = jen.NewFilePathName(importPath(s.pkg.Types), s.pkg.Types.Name())
+		imports.register(e.measure)
+	}
+	return e
+}
+
+// A decl is one top-level declaration of a generated file, with the
+// package-level names it declares.
+type decl struct {
+	code  jen.Code
+	names []declName
+}
+
+// A declName is a package-level name a generated declaration introduces.
+type declName struct {
+	name string
+	what string         // what it names, for messages: "the client of Greeter"
+	pos  token.Position // where a clash with another name is reported
+}
+
+// decls returns the declarations of the file, in file order. It is the one
+// list of what rpcgen generates: the file is made of these, and the names
+// they declare are the ones [checkNames] compares with the package's own.
+func (e *emitter) decls() []decl {
+	return slices.Concat(
+		e.versionCheck(),
+		e.routeConsts(),
+		e.client(),
+		e.server(),
+		e.wireTypes(),
+		e.proxies(),
+	)
+}
+
+// declare returns a declaration of code that introduces no package-level
+// name: a method, or const _.
+func declare(code jen.Code) decl { return decl{code: code} }
+
+// declares returns a declaration of code that introduces name, described
+// by what and reported at the service's position if it clashes.
+func (e *emitter) declares(code jen.Code, name, what string) decl {
+	return decl{code: code, names: []declName{{name: name, what: what, pos: e.s.pos}}}
 }
 
 // typ writes type t as the user wrote it.
@@ -102,73 +157,16 @@ func (e *emitter) runtime(name string) *jen.Statement { return e.im.ref(runtimeP
 // context refers to context.Context.
 func (e *emitter) context() *jen.Statement { return e.im.ref("context", "context", "Context") }
 
-// versionCheck makes the file fail to compile against a runtime that does not
-// support this version of generated code.
-func (e *emitter) versionCheck() jen.Code {
-	return doc("This file needs a runtime that supports generated code of version 1.").
-		Const().Id("_").Op("=").Add(e.runtime("SupportPackageIsVersion1"))
-}
-
-// routeConsts declares the route of every method.
-func (e *emitter) routeConsts() []jen.Code {
-	s := e.s
-	if len(s.methods) == 0 {
-		return nil
-	}
-	return []jen.Code{doc("Routes of service " + s.route + ".").Const().DefsFunc(func(g *jen.Group) {
-		for _, m := range s.methods {
-			g.Add(doc(fmt.Sprintf("%s is the route of [%s.%s].", s.routeName(m), s.name, m.name)).
-				Id(s.routeName(m)).Op("=").Lit(m.route))
-		}
-	})}
-}
-
-// wireTypes declares the structs that carry each method's arguments and
-// result.
-func (e *emitter) wireTypes() []jen.Code {
-	s := e.s
-	var decls []jen.Code
-	for _, m := range s.methods {
-		args := make([]wireField, len(m.params))
-		for i, p := range m.params {
-			args[i] = wireField{goName: argField(i), jsonName: argVar(i), typ: p.Type()}
-		}
-		decls = append(decls, doc(fmt.Sprintf("%s holds the arguments of [%s.%s] on the wire.", s.argsName(m), s.name, m.name)).
-			Type().Id(s.argsName(m)).StructFunc(func(g *jen.Group) {
-			for _, f := range args {
-				g.Id(f.goName).Add(e.typ(f.typ)).Add(tagCode(`json:"` + f.jsonName + `"`))
-			}
-		}))
-		decls = append(decls, e.jsonMethods(s.argsName(m), args)...)
-		if m.result != nil {
-			decls = append(decls, doc(fmt.Sprintf("%s holds the result of [%s.%s] on the wire.", s.resultName(m), s.name, m.name)).
-				Type().Id(s.resultName(m)).Struct(
-				jen.Id("R0").Add(e.typ(m.result)).Add(tagCode(`json:"r0"`)),
-			))
-			decls = append(decls, e.jsonMethods(s.resultName(m), []wireField{{goName: "R0", jsonName: "r0", typ: m.result}})...)
-		}
-	}
-	return decls
-}
-
-// argVar is the name of the i-th argument (after ctx) inside stubs; user
-// names are never used, since they may shadow imports.
-func argVar(i int) string { return "a" + strconv.Itoa(i) }
-
-// argField is the field of the i-th argument in the arguments struct.
-func argField(i int) string { return "A" + strconv.Itoa(i) }
-
-// params declares the arguments of m from index from on, as a0 T0, a1 T1,
-// with a variadic last one as ...T.
-func (e *emitter) params(m *method, from int) []jen.Code {
+// params declares the parameters of m from index from on, called names, as
+// name T, with a variadic last one as ...T.
+func (e *emitter) params(m *method, from int, names []string) []jen.Code {
 	var codes []jen.Code
 	for i := from; i < len(m.params); i++ {
-		t := m.params[i].Type()
-		if m.variadic && i == len(m.params)-1 {
-			codes = append(codes, jen.Id(argVar(i)).Op("...").Add(e.typ(t.(*types.Slice).Elem())))
-		} else {
-			codes = append(codes, jen.Id(argVar(i)).Add(e.typ(t)))
+		p := jen.Id(names[i-from])
+		if isVariadicLast(m, i) {
+			p.Op("...")
 		}
+		codes = append(codes, p.Add(e.typ(paramType(m, i))))
 	}
 	return codes
 }
@@ -179,6 +177,24 @@ func (e *emitter) results(m *method) *jen.Statement {
 		return jen.Error()
 	}
 	return jen.Params(e.typ(m.result), jen.Error())
+}
+
+// signature writes func recv name(params) results, or without recv when it
+// is nil, breaking the parameters across lines to fit.
+func (e *emitter) signature(recv jen.Code, name string, params []jen.Code, results jen.Code) *jen.Statement {
+	return e.fit(0, len(" {"), func(l layout) *jen.Statement {
+		s := jen.Func()
+		if recv != nil {
+			s.Params(recv)
+		}
+		return s.Id(name).Add(list(l, "(", ")", params)).Add(results)
+	})
+}
+
+// call writes prefix(args...) as a statement at depth tabs, breaking the
+// arguments across lines to fit.
+func (e *emitter) call(depth int, prefix func() *jen.Statement, args []jen.Code) *jen.Statement {
+	return e.fit(depth, 0, func(l layout) *jen.Statement { return prefix().Add(list(l, "(", ")", args)) })
 }
 
 // doc writes a generated doc comment, wrapped.
@@ -232,24 +248,6 @@ func groupImports(src []byte) []byte {
 	}
 	group = append(group, bytes.Join(other, []byte("\n"))...)
 	return slices.Concat(src[:start], group, src[start+n:])
-}
-
-// wrap splits text into lines of at most 80 characters at spaces, for
-// generated doc comments.
-func wrap(text string) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(text) {
-		if line != "" && len(line)+1+len(w) > 80 {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += w
-	}
-	return append(lines, line)
 }
 
 // multiline writes a composite literal's elements one per line.

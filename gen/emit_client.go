@@ -7,64 +7,104 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// client declares the client type, its constructor and one method per
-// service method.
-func (e *emitter) client() []jen.Code {
-	s := e.s
-	decls := []jen.Code{e.clientType(), e.clientConstructor()}
-	for _, m := range s.methods {
-		decls = append(decls, e.clientMethod(m))
+// Names of the client of service X.
+func (s *service) clientName() string    { return s.name + "Client" }
+func (s *service) newClientName() string { return "New" + s.name + "Client" }
+
+// client emits the client type, its constructor and one method per service
+// method.
+func (e *emitter) client() []decl {
+	decls := []decl{e.clientType(), e.clientConstructor()}
+	for _, m := range e.s.methods {
+		decls = append(decls, declare(e.clientMethod(m)))
 	}
 	return decls
 }
 
-func (e *emitter) clientType() jen.Code {
+// clientType emits
+//
+//	// SessionRemoteClient calls service sys.sessionRemote on any server, through a
+//	// [runtime.Invoker].
+//	type SessionRemoteClient struct {
+//		inv runtime.Invoker
+//	}
+func (e *emitter) clientType() decl {
 	s := e.s
-	return doc(fmt.Sprintf("%s calls service %s on any server, through a [%s.Invoker].", s.clientName(), s.route, e.rt)).
+	code := doc(fmt.Sprintf("%s calls service %s on any server, through a [%s.Invoker].", s.clientName(), s.route, e.rt)).
 		Type().Id(s.clientName()).Struct(
 		jen.Id("inv").Add(e.runtime("Invoker")),
 	)
+	return e.declares(code, s.clientName(), "the client of "+s.name)
 }
 
-func (e *emitter) clientConstructor() jen.Code {
+// clientConstructor emits
+//
+//	// NewSessionRemoteClient returns a client of service sys.sessionRemote that
+//	// sends its calls through inv.
+//	func NewSessionRemoteClient(inv runtime.Invoker) *SessionRemoteClient {
+//		return &SessionRemoteClient{inv: inv}
+//	}
+func (e *emitter) clientConstructor() decl {
 	s := e.s
-	return doc(fmt.Sprintf("%s returns a client of service %s that sends its calls through inv.", s.newClientName(), s.route)).
-		Func().Id(s.newClientName()).Params(jen.Id("inv").Add(e.runtime("Invoker"))).Op("*").Id(s.clientName()).Block(
+	sig := e.signature(nil, s.newClientName(), []jen.Code{jen.Id("inv").Add(e.runtime("Invoker"))}, jen.Op("*").Id(s.clientName()))
+	code := doc(fmt.Sprintf("%s returns a client of service %s that sends its calls through inv.", s.newClientName(), s.route)).
+		Add(sig).Block(
 		jen.Return(jen.Op("&").Id(s.clientName()).Values(field("inv", jen.Id("inv")))),
 	)
+	return e.declares(code, s.newClientName(), "the client constructor of "+s.name)
 }
 
-// clientMethod declares the client's stub of m: it packs the arguments and
-// hands them to the invoker with m's route.
+// clientMethod emits the client's stub of m, with the interface's parameter
+// names (see [emitter.paramNames]):
+//
+//	// Bind binds session sid to user uid.
+//	//
+//	// It calls route sys.sessionRemote.bind on server serverID.
+//	func (c *SessionRemoteClient) Bind(
+//		ctx context.Context, serverID string, sid session.ID, uid string,
+//	) error {
+//		args := &_SessionRemote_Bind_Args{A0: sid, A1: uid}
+//		return c.inv.Invoke(ctx, serverID, SessionRemoteBindRoute, args, nil)
+//	}
+//
+// and for a method with a result
+//
+//	var out _SessionRemote_GetBackendSessionBySid_Result
+//	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, args, &out)
+//	return out.R0, err
 func (e *emitter) clientMethod(m *method) jen.Code {
 	s := e.s
 	lines := wrap(fmt.Sprintf("%s calls [%s.%s] on server serverID, through route %s.", m.name, s.name, m.name, m.route))
 	if len(m.doc) > 0 {
-		lines = append(slices.Clone(m.doc), "", fmt.Sprintf("It calls route %s on server serverID.", m.route))
+		lines = slices.Concat(userDoc(m.doc), []string{""}, wrap(fmt.Sprintf("It calls route %s on server serverID.", m.route)))
 	}
-	params := append([]jen.Code{jen.Id("ctx").Add(e.context()), jen.Id("serverID").String()}, e.params(m, 0)...)
-	invoke := func(result jen.Code) *jen.Statement {
-		return jen.Id("c").Dot("inv").Dot("Invoke").Call(jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)), e.argsValue(m), result)
-	}
-	var body []jen.Code
+	used := []string{"c", "inv", "ctx", "serverID", "args", s.routeName(m), s.argsName(m)}
 	if m.result == nil {
-		body = []jen.Code{jen.Return(invoke(jen.Nil()))}
+		used = append(used, "nil")
 	} else {
-		body = []jen.Code{
-			jen.Var().Id("out").Id(s.resultName(m)),
-			jen.Err().Op(":=").Add(invoke(jen.Op("&").Id("out"))),
-			jen.Return(jen.Id("out").Dot("R0"), jen.Err()),
-		}
+		used = append(used, "out", "err", s.resultName(m))
 	}
-	return comment(lines...).
-		Func().Params(jen.Id("c").Op("*").Id(s.clientName())).Id(m.name).Params(params...).Add(e.results(m)).Block(body...)
-}
-
-// argsValue writes &_X_M_Args{A0: a0, A1: a1, ...}.
-func (e *emitter) argsValue(m *method) *jen.Statement {
-	elems := make([]jen.Code, len(m.params))
+	names := e.paramNames(m, 0, used...)
+	params := append([]jen.Code{jen.Id("ctx").Add(e.context()), jen.Id("serverID").String()}, e.params(m, 0, names)...)
+	fields := make([]jen.Code, len(m.params))
 	for i := range m.params {
-		elems[i] = field(argField(i), jen.Id(argVar(i)))
+		fields[i] = field(argField(i), jen.Id(names[i]))
 	}
-	return jen.Op("&").Id(e.s.argsName(m)).Values(elems...)
+	body := []jen.Code{e.fit(1, 0, func(l layout) *jen.Statement {
+		return jen.Id("args").Op(":=").Op("&").Id(s.argsName(m)).Add(list(l, "{", "}", fields))
+	})}
+	invoke := func(result jen.Code) []jen.Code {
+		return []jen.Code{jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)), jen.Id("args"), result}
+	}
+	if m.result == nil {
+		body = append(body, e.call(1, func() *jen.Statement { return jen.Return(jen.Id("c").Dot("inv").Dot("Invoke")) }, invoke(jen.Nil())))
+	} else {
+		body = append(body,
+			jen.Var().Id("out").Id(s.resultName(m)),
+			e.call(1, func() *jen.Statement { return jen.Err().Op(":=").Id("c").Dot("inv").Dot("Invoke") }, invoke(jen.Op("&").Id("out"))),
+			jen.Return(jen.Id("out").Dot("R0"), jen.Err()),
+		)
+	}
+	recv := jen.Id("c").Op("*").Id(s.clientName())
+	return comment(lines...).Add(e.signature(recv, m.name, params, e.results(m))).Block(body...)
 }

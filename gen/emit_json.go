@@ -1,10 +1,65 @@
 package gen
 
 import (
+	"fmt"
 	"go/types"
 
 	"github.com/dave/jennifer/jen"
 )
+
+// Names of the structs that carry the arguments and the result of method M
+// of service X on the wire.
+func (s *service) argsName(m *method) string   { return "_" + s.name + "_" + m.name + "_Args" }
+func (s *service) resultName(m *method) string { return "_" + s.name + "_" + m.name + "_Result" }
+
+// wireTypes emits, for every method, the struct that carries its arguments
+// and, if it has a result, the struct that carries that, each with its
+// JSON methods (unless the service uses another codec):
+//
+//	// _SessionRemote_Bind_Args holds the arguments of [SessionRemote.Bind] on
+//	// the wire.
+//	type _SessionRemote_Bind_Args struct {
+//		A0 session.ID `json:"a0"`
+//		A1 string     `json:"a1"`
+//	}
+//
+//	// _SessionRemote_GetBackendSessionBySid_Result holds the result of
+//	// [SessionRemote.GetBackendSessionBySid] on the wire.
+//	type _SessionRemote_GetBackendSessionBySid_Result struct {
+//		R0 *session.Info `json:"r0"`
+//	}
+//
+// Fields are positional whatever the parameters are called, so that renaming
+// a parameter never changes the wire.
+func (e *emitter) wireTypes() []decl {
+	s := e.s
+	var decls []decl
+	for _, m := range s.methods {
+		qname := s.name + "." + m.name
+		args := make([]wireField, len(m.params))
+		for i, p := range m.params {
+			args[i] = wireField{goName: argField(i), jsonName: argJSON(i), typ: p.Type()}
+		}
+		decls = append(decls, e.declares(e.wireStruct(s.argsName(m), "the arguments of", m, args), s.argsName(m), "the arguments of "+qname))
+		decls = append(decls, e.jsonMethods(s.argsName(m), args)...)
+		if m.result != nil {
+			res := []wireField{{goName: "R0", jsonName: "r0", typ: m.result}}
+			decls = append(decls, e.declares(e.wireStruct(s.resultName(m), "the result of", m, res), s.resultName(m), "the result of "+qname))
+			decls = append(decls, e.jsonMethods(s.resultName(m), res)...)
+		}
+	}
+	return decls
+}
+
+// wireStruct writes the struct typeName, which holds what of m on the wire.
+func (e *emitter) wireStruct(typeName, what string, m *method, fields []wireField) jen.Code {
+	return doc(fmt.Sprintf("%s holds %s [%s.%s] on the wire.", typeName, what, e.s.name, m.name)).
+		Type().Id(typeName).StructFunc(func(g *jen.Group) {
+		for _, f := range fields {
+			g.Id(f.goName).Add(e.typ(f.typ)).Add(tagCode(`json:"` + f.jsonName + `"`))
+		}
+	})
+}
 
 // jsonwirePath is the import path of the package the generated JSON methods
 // call.
@@ -23,11 +78,14 @@ func (e *emitter) jsonwire(name string) *jen.Statement {
 	return e.im.ref(jsonwirePath, "jsonwire", name)
 }
 
-// jsonMethods declares AppendJSON and DecodeJSON on the wire struct
-// typeName: the runtime's JSON codec calls them instead of encoding/json,
-// whose bytes and errors they reproduce.
-func (e *emitter) jsonMethods(typeName string, fields []wireField) []jen.Code {
-	return []jen.Code{e.appendJSON(typeName, fields), e.decodeJSON(typeName, fields)}
+// jsonMethods emits AppendJSON and DecodeJSON on the wire struct typeName:
+// the runtime's JSON codec calls them instead of encoding/json, whose bytes
+// and errors they reproduce. A service that uses another codec has none.
+func (e *emitter) jsonMethods(typeName string, fields []wireField) []decl {
+	if !e.s.jsonCodec() {
+		return nil
+	}
+	return []decl{declare(e.appendJSON(typeName, fields)), declare(e.decodeJSON(typeName, fields))}
 }
 
 // kindMethod names, for each basic kind jsonwire handles without
@@ -84,10 +142,27 @@ func basicKind(t types.Type) (kind types.BasicKind, named, ok bool) {
 	return b.Kind(), named, handled
 }
 
+// e.basicKind is [basicKind], remembered: method sets cost, and the same
+// types come back in every pass and wire struct.
+func (e *emitter) basicKind(t types.Type) (kind types.BasicKind, named, ok bool) {
+	k, found := e.kinds[t]
+	if !found {
+		k.kind, k.named, k.ok = basicKind(t)
+		e.kinds[t] = k
+	}
+	return k.kind, k.named, k.ok
+}
+
+// A basicKindOf is what [basicKind] says of a type.
+type basicKindOf struct {
+	kind      types.BasicKind
+	named, ok bool
+}
+
 // basicName is the name of the predeclared type of kind k.
 func basicName(k types.BasicKind) string { return types.Typ[k].Name() }
 
-// appendJSON declares
+// appendJSON emits
 //
 //	func (v *T) AppendJSON(b []byte) ([]byte, error) {
 //		b = append(b, `{"a0":`...)
@@ -104,7 +179,7 @@ func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
 	var body []jen.Code
 	fails := false
 	for _, f := range fields {
-		if k, _, ok := basicKind(f.typ); !ok || kindMethod[k].fails {
+		if k, _, ok := e.basicKind(f.typ); !ok || kindMethod[k].fails {
 			fails = true
 		}
 	}
@@ -118,7 +193,7 @@ func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
 		}
 		body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), rawString(sep+`"`+f.jsonName+`":`).Op("...")))
 		field := jen.Id("v").Dot(f.goName)
-		k, named, ok := basicKind(f.typ)
+		k, named, ok := e.basicKind(f.typ)
 		if ok && named && !kindMethod[k].generic {
 			field = jen.Id(basicName(k)).Call(field)
 		}
@@ -137,8 +212,8 @@ func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
 		body = append(body, jen.Return(jen.Append(jen.Id("b"), jen.LitRune('}')), jen.Nil()))
 	}
 	return doc("AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes, without its reflection.").
-		Func().Params(jen.Id("v").Op("*").Id(typeName)).Id("AppendJSON").
-		Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).
+		Add(e.signature(jen.Id("v").Op("*").Id(typeName), "AppendJSON",
+			[]jen.Code{jen.Id("b").Index().Byte()}, jen.Params(jen.Index().Byte(), jen.Error()))).
 		Block(body...)
 }
 
@@ -153,7 +228,7 @@ func appendOrFail(call jen.Code) jen.Code {
 	)
 }
 
-// decodeJSON declares
+// decodeJSON emits
 //
 //	func (v *T) DecodeJSON(data []byte) error {
 //		d := jsonwire.NewDecoder(data)
@@ -175,7 +250,7 @@ func (e *emitter) decodeJSON(typeName string, fields []wireField) jen.Code {
 	var cases []jen.Code
 	for _, f := range fields {
 		method, ptr := "Value", jen.Op("&").Id("v").Dot(f.goName)
-		if k, named, ok := basicKind(f.typ); ok {
+		if k, named, ok := e.basicKind(f.typ); ok {
 			method = kindMethod[k].decode
 			if named {
 				ptr = jen.Parens(jen.Op("*").Id(basicName(k))).Call(ptr)
@@ -185,8 +260,8 @@ func (e *emitter) decodeJSON(typeName string, fields []wireField) jen.Code {
 	}
 	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("Skip").Call()))
 	return doc("DecodeJSON decodes data into v as encoding/json does, with the same errors, without its reflection.").
-		Func().Params(jen.Id("v").Op("*").Id(typeName)).Id("DecodeJSON").
-		Params(jen.Id("data").Index().Byte()).Error().Block(
+		Add(e.signature(jen.Id("v").Op("*").Id(typeName), "DecodeJSON",
+			[]jen.Code{jen.Id("data").Index().Byte()}, jen.Error())).Block(
 		jen.Id("d").Op(":=").Add(e.jsonwire("NewDecoder")).Call(jen.Id("data")),
 		jen.For(jen.Id("d").Dot("Next").Call()).Block(
 			jen.Switch(jen.String().Call(jen.Id("d").Dot("Key").Call())).Block(cases...),

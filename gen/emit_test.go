@@ -1,7 +1,13 @@
 package gen
 
 import (
+	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,5 +96,100 @@ func TestGofmtError(t *testing.T) {
 	out, err := gofmt("y_rpc.go", []byte("package p\nvar  x  =  1\n"))
 	if err != nil || string(out) != "package p\n\nvar x = 1\n" {
 		t.Errorf("gofmt = %q, %v", out, err)
+	}
+}
+
+func TestFreeName(t *testing.T) {
+	taken := map[string]bool{"ctx": true, "ctx2": true, "a1": true, "a1_2": true, "err": true}
+	for name, want := range map[string]string{
+		"uid":  "uid",
+		"ctx":  "ctx3",
+		"err":  "err2",
+		"a1":   "a1_3",
+		"ctx2": "ctx2_2",
+	} {
+		if got := freeName(name, taken); got != want {
+			t.Errorf("freeName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestColumns(t *testing.T) {
+	for line, want := range map[string]int{"": 0, "ab": 2, "\tx": 5, "a\tb": 5, "été": 3, "\t\t": 8} {
+		if got := columns(line); got != want {
+			t.Errorf("columns(%q) = %d, want %d", line, got, want)
+		}
+	}
+}
+
+func TestUserDoc(t *testing.T) {
+	long := strings.Repeat("word ", 30)
+	code := "\t" + strings.Repeat("x", 120)
+	got := userDoc([]string{"short", long, code, ""})
+	if got[0] != "short" || got[len(got)-2] != code || got[len(got)-1] != "" || len(got) < 5 {
+		t.Fatalf("userDoc = %q", got)
+	}
+	for _, l := range got[1 : len(got)-2] {
+		if columns("// "+l) > maxColumns {
+			t.Errorf("line of %d columns: %q", columns("// "+l), l)
+		}
+	}
+}
+
+// TestGeneratedNamesAreDeclared checks that the names the clash check
+// knows are exactly the package-level names of the generated file: an
+// emitter that declared a name without saying so would let it clash with
+// the user's.
+func TestGeneratedNamesAreDeclared(t *testing.T) {
+	p, err := checkSource(token.NewFileSet(), importer.Default(), fmt.Sprintf(fuzzSrc, "S", "sys.s", "SProxy id", "Get", "getUser", "id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	services, errs := parsePackage(p)
+	if len(errs) > 0 || len(services) != 1 {
+		t.Fatalf("%d services, errors %v", len(services), errs)
+	}
+	s := services[0]
+	out, eerr := emitFile(s, false)
+	if eerr != nil {
+		t.Fatal(eerr)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), s.outPath, out, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				declared = append(declared, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch spec := spec.(type) {
+				case *ast.TypeSpec:
+					declared = append(declared, spec.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range spec.Names {
+						if n.Name != "_" {
+							declared = append(declared, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	var known []string
+	for _, n := range generatedNames(s) {
+		known = append(known, n.name)
+	}
+	slices.Sort(declared)
+	slices.Sort(known)
+	if diff := cmp.Diff(declared, known); diff != "" {
+		t.Errorf("declared names (-in the file +known to the clash check):\n%s", diff)
+	}
+	if len(known) < 10 {
+		t.Errorf("only %d names: %q", len(known), known)
 	}
 }

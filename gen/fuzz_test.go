@@ -1,12 +1,17 @@
 package gen
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"io"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -245,14 +250,38 @@ type %[1]s interface {
 }
 `
 
-// stdImporter imports the standard library for FuzzSource, once per
-// package and process.
-var stdImporter = importer.Default()
+// exportImporter returns an importer of the export data the go command
+// makes for the packages at paths and their dependencies: the runtime
+// packages generated code imports, which the standard library's importer
+// does not know. One importer serves the source and the generated file, so
+// that both see the same context.Context.
+func exportImporter(tb testing.TB, fset *token.FileSet, paths ...string) types.Importer {
+	tb.Helper()
+	cmd := exec.Command("go", append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, paths...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("go list -export: %v\n%s", err, stderr.Bytes())
+	}
+	exports := make(map[string]string)
+	for sc := bufio.NewScanner(bytes.NewReader(out)); sc.Scan(); {
+		if path, file, ok := strings.Cut(sc.Text(), "\t"); ok && file != "" {
+			exports[path] = file
+		}
+	}
+	return importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		file, ok := exports[path]
+		if !ok {
+			return nil, fmt.Errorf("no export data for %s", path)
+		}
+		return os.Open(file)
+	})
+}
 
 // checkSource parses and type-checks src as package example.com/p, the way
 // packages.Load would, without the go command.
-func checkSource(src string) (*packages.Package, error) {
-	fset := token.NewFileSet()
+func checkSource(fset *token.FileSet, imp types.Importer, src string) (*packages.Package, error) {
 	const path = "/nonexistent/p/p.go" // isGenerated and fileExists find nothing there
 	f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
 	if err != nil {
@@ -262,7 +291,7 @@ func checkSource(src string) (*packages.Package, error) {
 		GoFiles: []string{path}, CompiledGoFiles: []string{path}, Syntax: []*ast.File{f}}
 	p.TypesInfo = &types.Info{Defs: make(map[*ast.Ident]types.Object), Uses: make(map[*ast.Ident]types.Object),
 		Types: make(map[ast.Expr]types.TypeAndValue)}
-	conf := types.Config{Importer: stdImporter, Error: func(err error) {
+	conf := types.Config{Importer: imp, Error: func(err error) {
 		if te, ok := err.(types.Error); ok {
 			p.TypeErrors = append(p.TypeErrors, te)
 		}
@@ -271,13 +300,26 @@ func checkSource(src string) (*packages.Package, error) {
 	return p, nil
 }
 
+// checkGenerated type-checks the generated file out together with the
+// source of p, and returns the first error.
+func checkGenerated(p *packages.Package, imp types.Importer, path string, out []byte) error {
+	f, err := parser.ParseFile(p.Fset, path, out, parser.ParseComments)
+	if err != nil {
+		return err
+	}
+	_, err = (&types.Config{Importer: imp}).Check(p.PkgPath, p.Fset, append(slices.Clone(p.Syntax), f), nil)
+	return err
+}
+
 // FuzzSource fills fuzzSrc with arbitrary names and directive arguments,
 // and runs the generator on it from parsing to gofmt. It never panics. A
 // service directive off the documented grammar, or a method directive off
 // it, is an error. Without errors, every route is the service's route and
-// the method's segment, every emitted file is gofmt-clean Go that names
-// each route, and every error carries a position.
+// the method's segment, every emitted file is Go that names each route and
+// type-checks with the source, whatever the parameter and proxy are called,
+// and every error carries a position.
 func FuzzSource(f *testing.F) {
+	imp := exportImporter(f, token.NewFileSet(), runtimePath, jsonwirePath, "context")
 	f.Add("S", "sys.s", "SProxy id", "Get", "getUser", "id")
 	f.Add("SessionRemote", "sys.sessionRemote", "SessionProxy sid", "KickBySid", "", "sid")
 	f.Add("S", "sys.s", "", "HTTPGet", "", "id")
@@ -286,6 +328,15 @@ func FuzzSource(f *testing.F) {
 	f.Add("Été", "sys.été", "Proxy id", "Ça", "", "id")
 	f.Add("S", "a.b", "SClient id", "Get", "other", "id")
 	f.Add("S", "a.b", "P x", "Get", "", "x")
+	// Parameter names the stubs must rename.
+	for _, name := range []string{"ctx", "c", "p", "out", "err", "serverID", "args", "inv", "nil", "context",
+		"runtime", "jsonwire", "SGetRoute", "_S_Get_Args", "_S_Get_Result", "SProxy", "a0", "a1", "_"} {
+		f.Add("S", "a.b", "SProxy "+name, "Get", "get", name)
+	}
+	// Interface names the handlers' locals would hide.
+	for _, name := range []string{"a", "r", "ctx", "impl", "args", "result", "err", "c", "p", "v", "b", "d"} {
+		f.Add(name, "a.b", "SProxy id", "Get", "get", "id")
+	}
 	f.Fuzz(func(t *testing.T, iface, serviceDir, proxy, method, methodDir, param string) {
 		for _, s := range []string{iface, serviceDir, proxy, method, methodDir, param} {
 			if strings.ContainsAny(s, "\n\r") {
@@ -293,7 +344,7 @@ func FuzzSource(f *testing.F) {
 			}
 		}
 		src := fmt.Sprintf(fuzzSrc, iface, serviceDir, proxy, method, methodDir, param)
-		p, err := checkSource(src)
+		p, err := checkSource(token.NewFileSet(), imp, src)
 		if err != nil {
 			return // not Go
 		}
@@ -357,6 +408,12 @@ func FuzzSource(f *testing.F) {
 					t.Fatalf("emitted file of %s does not name route %q\n%s", s.name, m.route, out)
 				}
 			}
+			if len(p.TypeErrors) > 0 {
+				continue // the source's errors would be the generated file's
+			}
+			if err := checkGenerated(p, imp, s.outPath, out); err != nil {
+				t.Fatalf("emitted file of %s does not type-check: %v\n%s\n%s", s.name, err, src, out)
+			}
 		}
 	})
 }
@@ -364,7 +421,8 @@ func FuzzSource(f *testing.F) {
 // The template of FuzzSource generates with its seed names, and fails
 // with a service name off the grammar: the fuzzer starts on both paths.
 func TestFuzzSourceTemplate(t *testing.T) {
-	p, err := checkSource(fmt.Sprintf(fuzzSrc, "S", "sys.s", "SProxy id", "Get", "getUser", "id"))
+	imp := importer.Default()
+	p, err := checkSource(token.NewFileSet(), imp, fmt.Sprintf(fuzzSrc, "S", "sys.s", "SProxy id", "Get", "getUser", "id"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +440,7 @@ func TestFuzzSourceTemplate(t *testing.T) {
 	if len(services[0].proxies) != 1 || len(services[0].proxies[0].methods) != 2 {
 		t.Errorf("proxy SProxy does not cover both methods")
 	}
-	p, err = checkSource(fmt.Sprintf(fuzzSrc, "S", "sys", "SProxy id", "Get", "", "id"))
+	p, err = checkSource(token.NewFileSet(), imp, fmt.Sprintf(fuzzSrc, "S", "sys", "SProxy id", "Get", "", "id"))
 	if err != nil {
 		t.Fatal(err)
 	}

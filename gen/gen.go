@@ -41,6 +41,10 @@ type Output struct {
 	// in the loaded packages whose interface is gone: Files has no entry for
 	// them.
 	Orphans []string
+	// Warnings are what looks like a mistake but need not be one, such as
+	// a package named in Patterns that has no annotated interface, in
+	// source order. Each message starts with "warning: ".
+	Warnings ErrorList
 }
 
 // Generate loads the packages of cfg and renders the code of every annotated
@@ -56,6 +60,7 @@ func Generate(cfg Config) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	hintLocal(cfg, pkgs)
 	var errs ErrorList
 	var services []*service
 	for _, p := range pkgs {
@@ -80,6 +85,8 @@ func Generate(cfg Config) (*Output, error) {
 		return nil, errs.relativeTo(dir)
 	}
 	out.Orphans = orphans(pkgs, out.Files)
+	testWarns, explained := testFileServices(pkgs)
+	out.Warnings = slices.Concat(testWarns, unannotated(cfg, pkgs, services, explained)).relativeTo(dir)
 	return out, nil
 }
 

@@ -25,7 +25,13 @@ type service struct {
 	build   constraint.Expr // the build constraint of the interface's file, or nil
 	methods []*method       // sorted by name
 	proxies []*proxy        // in the order of their directives
+	codec   string          // from //rpcgen:codec, "" when absent
 }
+
+// jsonCodec reports whether s travels through the JSON codec, whose rules
+// rpcgen checks its types against. It does unless //rpcgen:codec names
+// another.
+func (s *service) jsonCodec() bool { return s.codec == "" || strings.EqualFold(s.codec, "json") }
 
 // A method is one method of a service, with its ctx parameter left out.
 type method struct {
@@ -48,17 +54,6 @@ type proxy struct {
 	methods []*method // the service's methods whose first parameter after ctx is param
 }
 
-// A directive is an //rpcgen:<verb> arg... comment line.
-type directive struct {
-	verb string
-	args []string
-	pos  token.Position
-}
-
-func (d directive) String() string {
-	return strings.Join(append([]string{"//rpcgen:" + d.verb}, d.args...), " ")
-}
-
 // parsePackage finds the annotated interfaces of p and builds their services.
 func parsePackage(p *packages.Package) ([]*service, ErrorList) {
 	if errs := fatalErrors(p); len(errs) > 0 || p.TypesInfo == nil {
@@ -66,7 +61,7 @@ func parsePackage(p *packages.Package) ([]*service, ErrorList) {
 	}
 	fields := methodFields(p)
 	var services []*service
-	var errs ErrorList
+	errs := detachedDirectives(p)
 	var strays []strayDirective
 	for _, f := range p.Syntax {
 		for _, decl := range f.Decls {
@@ -168,11 +163,25 @@ func buildService(p *packages.Package, ts *ast.TypeSpec, name string, ds []direc
 				errs = append(errs, errorf(d.pos, "%s: malformed directive %q: want //rpcgen:proxy <ExportedName> <param>, e.g. //rpcgen:proxy SessionProxy sid", name, d))
 				continue
 			}
+			if d.args[1] == "_" {
+				errs = append(errs, errorf(d.pos, "%s: proxy %s: a blank parameter has no name to bind the proxy to", name, d.args[0]))
+				continue
+			}
 			s.proxies = append(s.proxies, &proxy{name: d.args[0], param: d.args[1], pos: d.pos})
+		case "codec":
+			switch {
+			case s.codec != "":
+				errs = append(errs, errorf(d.pos, "%s: second //rpcgen:codec directive", name))
+			case len(d.args) != 1 || !codecName.MatchString(d.args[0]):
+				errs = append(errs, errorf(d.pos, "%s: malformed directive %q: want //rpcgen:codec <name>, the name of the codec the service is used with, e.g. //rpcgen:codec msgpack", name, d))
+				s.codec = "-"
+			default:
+				s.codec = d.args[0]
+			}
 		case "method":
 			errs = append(errs, errorf(d.pos, "%s: //rpcgen:method belongs in the doc comment of a method, not of the interface", name))
 		default:
-			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; rpcgen knows //rpcgen:service, //rpcgen:proxy and //rpcgen:method", name, d))
+			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; rpcgen knows //rpcgen:service, //rpcgen:proxy, //rpcgen:codec and //rpcgen:method", name, d))
 		}
 	}
 	if s.route == "" {
@@ -180,6 +189,9 @@ func buildService(p *packages.Package, ts *ast.TypeSpec, name string, ds []direc
 	}
 	if !isIface {
 		return nil, append(errs, errorf(pos, "%s: only interfaces can be services", name))
+	}
+	if name == "_" {
+		return nil, append(errs, errorf(pos, "_: a blank interface cannot be a service: generated code has no name to call it by"))
 	}
 	if ts.TypeParams != nil {
 		return nil, append(errs, errorf(pos, "%s: generic interfaces cannot be services: clients and servers need concrete types", name))
@@ -229,7 +241,7 @@ func parseMethod(p *packages.Package, s *service, fn *types.Func, fields map[tok
 		doc = field.Doc
 	}
 	qname := s.name + "." + fn.Name()
-	if msgs := checkSignature(fn, p.Types); len(msgs) > 0 {
+	if msgs := checkSignature(fn, p.Types, s.jsonCodec()); len(msgs) > 0 {
 		errs := make(ErrorList, len(msgs))
 		for i, msg := range msgs {
 			errs[i] = errorf(pos, "%s: %s", qname, msg)
@@ -241,7 +253,7 @@ func parseMethod(p *packages.Package, s *service, fn *types.Func, fields map[tok
 	seen := false
 	for _, d := range ds {
 		switch {
-		case d.verb == "service" || d.verb == "proxy":
+		case d.verb == "service" || d.verb == "proxy" || d.verb == "codec":
 			errs = append(errs, errorf(d.pos, "%s: //rpcgen:%s belongs in the doc comment of the interface; only //rpcgen:method goes on a method", qname, d.verb))
 		case d.verb != "method":
 			errs = append(errs, errorf(d.pos, "%s: unknown directive %q; on a method rpcgen knows only //rpcgen:method", qname, d))
@@ -292,70 +304,6 @@ func fileConstraint(p *packages.Package, pos token.Pos) constraint.Expr {
 	return nil
 }
 
-// A strayDirective is an //rpcgen:method in an interface without
-// //rpcgen:service. It is an error unless a service embeds the interface.
-type strayDirective struct {
-	method token.Position
-	err    *Error
-}
-
-// methodDirectives returns the //rpcgen:method directives in an interface
-// that is not a service, where they do nothing unless a service embeds it.
-func methodDirectives(p *packages.Package, it *ast.InterfaceType, name string) []strayDirective {
-	var strays []strayDirective
-	for _, field := range it.Methods.List {
-		if len(field.Names) == 0 {
-			continue
-		}
-		who := name + "." + field.Names[0].Name
-		pos := p.Fset.Position(field.Names[0].Pos())
-		ds, errs := parseDirectives(p.Fset, field.Doc, who)
-		for _, err := range errs {
-			strays = append(strays, strayDirective{method: pos, err: err})
-		}
-		for _, d := range ds {
-			err := errorf(d.pos, "%s: %q in an interface that neither is a service nor is embedded in one", who, d)
-			strays = append(strays, strayDirective{method: pos, err: err})
-		}
-	}
-	return strays
-}
-
-// misspelled matches an rpcgen directive written as a plain comment, which Go
-// would not treat as a directive and rpcgen would silently miss.
-var misspelled = regexp.MustCompile(`^//\s+rpcgen:|^/\*\s*rpcgen:`)
-
-// parseDirectives returns the //rpcgen: lines of doc. who names the
-// declaration in error messages.
-func parseDirectives(fset *token.FileSet, doc *ast.CommentGroup, who string) ([]directive, ErrorList) {
-	if doc == nil {
-		return nil, nil
-	}
-	var ds []directive
-	var errs ErrorList
-	for _, c := range doc.List {
-		pos := fset.Position(c.Slash)
-		text, ok := strings.CutPrefix(c.Text, "//rpcgen:")
-		if !ok {
-			if misspelled.MatchString(c.Text) {
-				errs = append(errs, errorf(pos, "%s: %q is not a directive: write //rpcgen: with no space after the slashes", who, c.Text))
-			}
-			continue
-		}
-		if text != "" && (text[0] == ' ' || text[0] == '\t') {
-			errs = append(errs, errorf(pos, "%s: %q is not a directive: write //rpcgen:<verb> with no space after the colon", who, c.Text))
-			continue
-		}
-		fs := strings.Fields(text)
-		if len(fs) == 0 {
-			errs = append(errs, errorf(pos, "%s: empty directive %q", who, c.Text))
-			continue
-		}
-		ds = append(ds, directive{verb: fs[0], args: fs[1:], pos: pos})
-	}
-	return ds, errs
-}
-
 // docLines returns the lines of a doc comment as go/doc would show them:
 // comment markers and directives removed.
 func docLines(doc *ast.CommentGroup) []string {
@@ -365,6 +313,10 @@ func docLines(doc *ast.CommentGroup) []string {
 	}
 	return strings.Split(text, "\n")
 }
+
+// codecName is what //rpcgen:codec takes: a codec's name as
+// a runtime.Codec's Name method gives it, such as json or msgpack.
+var codecName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // segment is one part of a route: a JavaScript-friendly identifier.
 var segment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -413,15 +365,3 @@ func lowerCamel(s string) string {
 func isPluralS(runes []rune, i int) bool {
 	return runes[i] == 's' && (i+1 == len(runes) || unicode.IsUpper(runes[i+1]) || !unicode.IsLetter(runes[i+1]))
 }
-
-// Names of what is generated for a service X and its method M. Unexported
-// names follow grpc-go's _X_M_Kind pattern, which user code does not use.
-func (s *service) clientName() string           { return s.name + "Client" }
-func (s *service) newClientName() string        { return "New" + s.name + "Client" }
-func (s *service) registerName() string         { return "Register" + s.name + "Server" }
-func (s *service) descName() string             { return "_" + s.name + "_ServiceDesc" }
-func (s *service) routeName(m *method) string   { return s.name + m.name + "Route" }
-func (s *service) argsName(m *method) string    { return "_" + s.name + "_" + m.name + "_Args" }
-func (s *service) resultName(m *method) string  { return "_" + s.name + "_" + m.name + "_Result" }
-func (s *service) handlerName(m *method) string { return "_" + s.name + "_" + m.name + "_Handler" }
-func (p *proxy) newName() string                { return "New" + p.name }

@@ -7,13 +7,15 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/tools/go/packages"
 )
 
 // checkSignature returns what is wrong with fn as a remote method, one
-// message per problem.
-func checkSignature(fn *types.Func, pkg *types.Package) []string {
+// message per problem. json says whether its values travel through the JSON
+// codec (see [checkWire]).
+func checkSignature(fn *types.Func, pkg *types.Package, json bool) []string {
 	if !fn.Exported() {
 		return []string{"unexported methods cannot be called remotely"}
 	}
@@ -40,12 +42,12 @@ func checkSignature(fn *types.Func, pkg *types.Package) []string {
 		if v.Name() != "" && v.Name() != "_" {
 			what = "parameter " + v.Name()
 		}
-		if msg := checkWire(v.Type(), qual); msg != "" {
+		if msg := checkWire(v.Type(), qual, json); msg != "" {
 			msgs = append(msgs, what+": "+msg)
 		}
 	}
 	if results.Len() == 2 {
-		if msg := checkWire(results.At(0).Type(), qual); msg != "" {
+		if msg := checkWire(results.At(0).Type(), qual, json); msg != "" {
 			msgs = append(msgs, "result: "+msg)
 		}
 	}
@@ -59,109 +61,6 @@ func isContext(t types.Type) bool {
 
 func isError(t types.Type) bool {
 	return types.Identical(t, types.Universe.Lookup("error").Type())
-}
-
-// checkWire says why values of type t cannot travel as arguments or results,
-// or returns "". It looks through the type as written — pointers, slices,
-// arrays, maps, anonymous structs, type arguments — and at the underlying type
-// of named types, but not into the fields of named structs: those are the
-// business of the named type, which may well marshal itself.
-func checkWire(t types.Type, qual types.Qualifier) string {
-	bad, why := unsendable(t)
-	if bad == nil {
-		return ""
-	}
-	if bad == t {
-		return fmt.Sprintf("%s: %s", types.TypeString(t, qual), why)
-	}
-	return fmt.Sprintf("%s contains %s: %s", types.TypeString(t, qual), types.TypeString(bad, qual), why)
-}
-
-// unsendable returns the part of t that cannot travel and why, or nil.
-func unsendable(t types.Type) (types.Type, string) {
-	switch u := types.Unalias(t).(type) {
-	case *types.Basic:
-		if u.Kind() == types.UnsafePointer {
-			return t, "unsafe pointers cannot be sent"
-		}
-		if u.Info()&types.IsComplex != 0 {
-			return t, "the JSON codec cannot encode complex numbers"
-		}
-	case *types.Chan:
-		return t, "channels cannot be sent"
-	case *types.Signature:
-		return t, "functions cannot be sent"
-	case *types.Interface:
-		if !u.Empty() {
-			return t, "the receiver cannot decode into a non-empty anonymous interface; use a concrete type"
-		}
-	case *types.Pointer:
-		return unsendable(u.Elem())
-	case *types.Slice:
-		return unsendable(u.Elem())
-	case *types.Array:
-		return unsendable(u.Elem())
-	case *types.Map:
-		if !jsonMapKey(u.Key()) {
-			return u.Key(), "the JSON codec needs map keys that are strings, integers or encoding.TextMarshalers"
-		}
-		if bad, why := unsendable(u.Key()); bad != nil {
-			return bad, why
-		}
-		return unsendable(u.Elem())
-	case *types.Struct:
-		for i := range u.NumFields() {
-			if bad, why := unsendable(u.Field(i).Type()); bad != nil {
-				return bad, why
-			}
-		}
-	case *types.Named:
-		switch under := u.Underlying().(type) {
-		case *types.Chan:
-			return t, "it is a channel type; channels cannot be sent"
-		case *types.Signature:
-			return t, "it is a function type; functions cannot be sent"
-		case *types.Basic:
-			if under.Kind() == types.UnsafePointer {
-				return t, "it is an unsafe pointer type; unsafe pointers cannot be sent"
-			}
-			if under.Info()&types.IsComplex != 0 && !hasMethod(u, "UnmarshalJSON") {
-				return t, "it is a complex number type; the JSON codec cannot encode complex numbers"
-			}
-		case *types.Interface:
-			if !under.Empty() {
-				return t, "it is a non-empty interface type; the receiver cannot decode into an interface, use a concrete type"
-			}
-		}
-		for i := range u.TypeArgs().Len() {
-			if bad, why := unsendable(u.TypeArgs().At(i)); bad != nil {
-				return bad, why
-			}
-		}
-	}
-	return nil, ""
-}
-
-// jsonMapKey reports whether encoding/json can use t as a map key.
-func jsonMapKey(t types.Type) bool {
-	if b, ok := t.Underlying().(*types.Basic); ok && b.Info()&(types.IsString|types.IsInteger) != 0 {
-		return true
-	}
-	return hasMethod(t, "MarshalText") && hasMethod(t, "UnmarshalText")
-}
-
-// hasMethod reports whether t or *t has a method called name.
-func hasMethod(t types.Type, name string) bool {
-	if _, isPtr := t.(*types.Pointer); !isPtr {
-		t = types.NewPointer(t)
-	}
-	ms := types.NewMethodSet(t)
-	for i := range ms.Len() {
-		if ms.At(i).Obj().Name() == name {
-			return true
-		}
-	}
-	return false
 }
 
 // checkTypeErrors reports the type errors that touch the annotated interface
@@ -331,6 +230,9 @@ func validatePackages(pkgs []*packages.Package, services []*service) ErrorList {
 // that two services of the package share.
 func checkNames(p *packages.Package, svcs []*service) ErrorList {
 	var errs ErrorList
+	if len(svcs) > 0 {
+		errs = append(errs, checkPredeclared(p)...)
+	}
 	owner := make(map[string]string) // generated name → what it is
 	files := make(map[string]string) // output file → interface
 	routes := make(map[string]string)
@@ -362,35 +264,29 @@ func checkNames(p *packages.Package, svcs []*service) ErrorList {
 	return errs
 }
 
-// A generatedName is a package-level name generated for a service.
-type generatedName struct {
-	name string
-	what string         // what it names, for messages
-	pos  token.Position // where to report a clash; the service's if zero
-}
-
-// generatedNames lists the package-level names generated for s.
-func generatedNames(s *service) []generatedName {
-	names := []generatedName{
-		{s.clientName(), "the client of " + s.name, s.pos},
-		{s.newClientName(), "the client constructor of " + s.name, s.pos},
-		{s.registerName(), "the register function of " + s.name, s.pos},
-		{s.descName(), "the service descriptor of " + s.name, s.pos},
+// checkPredeclared reports package-level declarations of p that hide a
+// predeclared identifier the generated code uses, such as a var append.
+func checkPredeclared(p *packages.Package) ErrorList {
+	used := []string{"any", "append", "byte", "error", "nil"}
+	for k := range kindMethod {
+		used = append(used, basicName(k))
 	}
-	for _, m := range s.methods {
-		qname := s.name + "." + m.name
-		names = append(names,
-			generatedName{s.routeName(m), "the route of " + qname, s.pos},
-			generatedName{s.argsName(m), "the arguments of " + qname, s.pos},
-			generatedName{s.handlerName(m), "the handler of " + qname, s.pos})
-		if m.result != nil {
-			names = append(names, generatedName{s.resultName(m), "the result of " + qname, s.pos})
+	slices.Sort(used)
+	var errs ErrorList
+	for _, name := range slices.Compact(used) {
+		if obj := p.Types.Scope().Lookup(name); obj != nil {
+			errs = append(errs, errorf(p.Fset.Position(obj.Pos()), "%s: this declaration hides the predeclared %s, which the generated code of the package uses; rename it", name, name))
 		}
 	}
-	for _, px := range s.proxies {
-		names = append(names,
-			generatedName{px.name, "proxy " + px.name, px.pos},
-			generatedName{px.newName(), "the constructor of proxy " + px.name, px.pos})
+	return errs
+}
+
+// generatedNames returns the package-level names generated for s: those of
+// the declarations its file is made of.
+func generatedNames(s *service) []declName {
+	var names []declName
+	for _, d := range newEmitter(s, nil).decls() {
+		names = append(names, d.names...)
 	}
 	return names
 }

@@ -5,6 +5,8 @@
 //
 //   - x_rpc.go.golden: the generated file x_rpc.go;
 //   - orphans.golden: the generated files the generator finds orphaned;
+//   - warnings.golden: the warnings of a case that rpcgen accepts with
+//     warnings;
 //   - error.golden: for a case rpcgen must reject, its exact error output.
 //
 // Run go test ./golden -update to rewrite them after a deliberate change, and
@@ -75,6 +77,9 @@ func generate(t testing.TB, name string) (map[string]string, error) {
 			b.WriteString(filepath.Base(o) + "\n")
 		}
 		files["orphans"+goldenSuffix] = b.String()
+	}
+	if len(out.Warnings) > 0 {
+		files["warnings"+goldenSuffix] = out.Warnings.Error() + "\n"
 	}
 	return files, nil
 }

@@ -53,17 +53,23 @@ func NewSessionRemoteClient(inv runtime.Invoker) *SessionRemoteClient {
 // succeeds and changes nothing.
 //
 // It calls route sys.sessionRemote.bind on server serverID.
-func (c *SessionRemoteClient) Bind(ctx context.Context, serverID string, a0 session.ID, a1 string) error {
-	return c.inv.Invoke(ctx, serverID, SessionRemoteBindRoute, &_SessionRemote_Bind_Args{A0: a0, A1: a1}, nil)
+func (c *SessionRemoteClient) Bind(
+	ctx context.Context, serverID string, sid session.ID, uid string,
+) error {
+	args := &_SessionRemote_Bind_Args{A0: sid, A1: uid}
+	return c.inv.Invoke(ctx, serverID, SessionRemoteBindRoute, args, nil)
 }
 
 // GetBackendSessionBySid returns a snapshot of session sid. A snapshot
 // larger than the frontend's payload limit fails with ErrAnswerTooLarge.
 //
 // It calls route sys.sessionRemote.getBackendSessionBySid on server serverID.
-func (c *SessionRemoteClient) GetBackendSessionBySid(ctx context.Context, serverID string, a0 session.ID) (*session.Info, error) {
+func (c *SessionRemoteClient) GetBackendSessionBySid(
+	ctx context.Context, serverID string, sid session.ID,
+) (*session.Info, error) {
+	args := &_SessionRemote_GetBackendSessionBySid_Args{A0: sid}
 	var out _SessionRemote_GetBackendSessionBySid_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, &_SessionRemote_GetBackendSessionBySid_Args{A0: a0}, &out)
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, args, &out)
 	return out.R0, err
 }
 
@@ -73,9 +79,12 @@ func (c *SessionRemoteClient) GetBackendSessionBySid(ctx context.Context, server
 // ErrAnswerTooLarge naming uid: the list is never cut short.
 //
 // It calls route sys.sessionRemote.getBackendSessionsByUid on server serverID.
-func (c *SessionRemoteClient) GetBackendSessionsByUid(ctx context.Context, serverID string, a0 string) ([]session.Info, error) {
+func (c *SessionRemoteClient) GetBackendSessionsByUid(
+	ctx context.Context, serverID string, uid string,
+) ([]session.Info, error) {
+	args := &_SessionRemote_GetBackendSessionsByUid_Args{A0: uid}
 	var out _SessionRemote_GetBackendSessionsByUid_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionsByUidRoute, &_SessionRemote_GetBackendSessionsByUid_Args{A0: a0}, &out)
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionsByUidRoute, args, &out)
 	return out.R0, err
 }
 
@@ -83,16 +92,22 @@ func (c *SessionRemoteClient) GetBackendSessionsByUid(ctx context.Context, serve
 // empty). Kicking an unknown or closed session succeeds.
 //
 // It calls route sys.sessionRemote.kickBySid on server serverID.
-func (c *SessionRemoteClient) KickBySid(ctx context.Context, serverID string, a0 session.ID, a1 string) error {
-	return c.inv.Invoke(ctx, serverID, SessionRemoteKickBySidRoute, &_SessionRemote_KickBySid_Args{A0: a0, A1: a1}, nil)
+func (c *SessionRemoteClient) KickBySid(
+	ctx context.Context, serverID string, sid session.ID, reason string,
+) error {
+	args := &_SessionRemote_KickBySid_Args{A0: sid, A1: reason}
+	return c.inv.Invoke(ctx, serverID, SessionRemoteKickBySidRoute, args, nil)
 }
 
 // KickByUid closes every session bound to uid, in bind order, as
 // KickBySid.
 //
 // It calls route sys.sessionRemote.kickByUid on server serverID.
-func (c *SessionRemoteClient) KickByUid(ctx context.Context, serverID string, a0 string, a1 string) error {
-	return c.inv.Invoke(ctx, serverID, SessionRemoteKickByUidRoute, &_SessionRemote_KickByUid_Args{A0: a0, A1: a1}, nil)
+func (c *SessionRemoteClient) KickByUid(
+	ctx context.Context, serverID string, uid string, reason string,
+) error {
+	args := &_SessionRemote_KickByUid_Args{A0: uid, A1: reason}
+	return c.inv.Invoke(ctx, serverID, SessionRemoteKickByUidRoute, args, nil)
 }
 
 // Push sets setting key of session sid to value, or deletes the key when
@@ -100,8 +115,11 @@ func (c *SessionRemoteClient) KickByUid(ctx context.Context, serverID string, a0
 // the frontend's budget fails with ErrSettingsBudget and changes nothing.
 //
 // It calls route sys.sessionRemote.push on server serverID.
-func (c *SessionRemoteClient) Push(ctx context.Context, serverID string, a0 session.ID, a1 string, a2 Setting) error {
-	return c.inv.Invoke(ctx, serverID, SessionRemotePushRoute, &_SessionRemote_Push_Args{A0: a0, A1: a1, A2: a2}, nil)
+func (c *SessionRemoteClient) Push(
+	ctx context.Context, serverID string, sid session.ID, key string, value Setting,
+) error {
+	args := &_SessionRemote_Push_Args{A0: sid, A1: key, A2: value}
+	return c.inv.Invoke(ctx, serverID, SessionRemotePushRoute, args, nil)
 }
 
 // PushAll merges settings into the settings of session sid: keys not in
@@ -109,15 +127,21 @@ func (c *SessionRemoteClient) Push(ctx context.Context, serverID string, a0 sess
 // settings budget it fails with ErrSettingsBudget.
 //
 // It calls route sys.sessionRemote.pushAll on server serverID.
-func (c *SessionRemoteClient) PushAll(ctx context.Context, serverID string, a0 session.ID, a1 session.Settings) error {
-	return c.inv.Invoke(ctx, serverID, SessionRemotePushAllRoute, &_SessionRemote_PushAll_Args{A0: a0, A1: a1}, nil)
+func (c *SessionRemoteClient) PushAll(
+	ctx context.Context, serverID string, sid session.ID, settings session.Settings,
+) error {
+	args := &_SessionRemote_PushAll_Args{A0: sid, A1: settings}
+	return c.inv.Invoke(ctx, serverID, SessionRemotePushAllRoute, args, nil)
 }
 
 // Unbind removes the binding of session sid to uid.
 //
 // It calls route sys.sessionRemote.unbind on server serverID.
-func (c *SessionRemoteClient) Unbind(ctx context.Context, serverID string, a0 session.ID, a1 string) error {
-	return c.inv.Invoke(ctx, serverID, SessionRemoteUnbindRoute, &_SessionRemote_Unbind_Args{A0: a0, A1: a1}, nil)
+func (c *SessionRemoteClient) Unbind(
+	ctx context.Context, serverID string, sid session.ID, uid string,
+) error {
+	args := &_SessionRemote_Unbind_Args{A0: sid, A1: uid}
+	return c.inv.Invoke(ctx, serverID, SessionRemoteUnbindRoute, args, nil)
 }
 
 // RegisterSessionRemoteServer registers impl on r to serve service
@@ -133,44 +157,44 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 	Methods: []runtime.MethodDesc{
 		{
 			Route:   SessionRemoteBindRoute,
-			NewArgs: func() any { return new(_SessionRemote_Bind_Args) },
+			NewArgs: func() any { return &_SessionRemote_Bind_Args{} },
 			Handler: _SessionRemote_Bind_Handler,
 		},
 		{
 			Route:     SessionRemoteGetBackendSessionBySidRoute,
-			NewArgs:   func() any { return new(_SessionRemote_GetBackendSessionBySid_Args) },
-			NewResult: func() any { return new(_SessionRemote_GetBackendSessionBySid_Result) },
+			NewArgs:   func() any { return &_SessionRemote_GetBackendSessionBySid_Args{} },
+			NewResult: func() any { return &_SessionRemote_GetBackendSessionBySid_Result{} },
 			Handler:   _SessionRemote_GetBackendSessionBySid_Handler,
 		},
 		{
 			Route:     SessionRemoteGetBackendSessionsByUidRoute,
-			NewArgs:   func() any { return new(_SessionRemote_GetBackendSessionsByUid_Args) },
-			NewResult: func() any { return new(_SessionRemote_GetBackendSessionsByUid_Result) },
+			NewArgs:   func() any { return &_SessionRemote_GetBackendSessionsByUid_Args{} },
+			NewResult: func() any { return &_SessionRemote_GetBackendSessionsByUid_Result{} },
 			Handler:   _SessionRemote_GetBackendSessionsByUid_Handler,
 		},
 		{
 			Route:   SessionRemoteKickBySidRoute,
-			NewArgs: func() any { return new(_SessionRemote_KickBySid_Args) },
+			NewArgs: func() any { return &_SessionRemote_KickBySid_Args{} },
 			Handler: _SessionRemote_KickBySid_Handler,
 		},
 		{
 			Route:   SessionRemoteKickByUidRoute,
-			NewArgs: func() any { return new(_SessionRemote_KickByUid_Args) },
+			NewArgs: func() any { return &_SessionRemote_KickByUid_Args{} },
 			Handler: _SessionRemote_KickByUid_Handler,
 		},
 		{
 			Route:   SessionRemotePushRoute,
-			NewArgs: func() any { return new(_SessionRemote_Push_Args) },
+			NewArgs: func() any { return &_SessionRemote_Push_Args{} },
 			Handler: _SessionRemote_Push_Handler,
 		},
 		{
 			Route:   SessionRemotePushAllRoute,
-			NewArgs: func() any { return new(_SessionRemote_PushAll_Args) },
+			NewArgs: func() any { return &_SessionRemote_PushAll_Args{} },
 			Handler: _SessionRemote_PushAll_Handler,
 		},
 		{
 			Route:   SessionRemoteUnbindRoute,
-			NewArgs: func() any { return new(_SessionRemote_Unbind_Args) },
+			NewArgs: func() any { return &_SessionRemote_Unbind_Args{} },
 			Handler: _SessionRemote_Unbind_Handler,
 		},
 	},
@@ -181,14 +205,18 @@ func _SessionRemote_Bind_Handler(ctx context.Context, impl, args, result any) er
 	return impl.(SessionRemote).Bind(ctx, a.A0, a.A1)
 }
 
-func _SessionRemote_GetBackendSessionBySid_Handler(ctx context.Context, impl, args, result any) (err error) {
+func _SessionRemote_GetBackendSessionBySid_Handler(
+	ctx context.Context, impl, args, result any,
+) (err error) {
 	a := args.(*_SessionRemote_GetBackendSessionBySid_Args)
 	r := result.(*_SessionRemote_GetBackendSessionBySid_Result)
 	r.R0, err = impl.(SessionRemote).GetBackendSessionBySid(ctx, a.A0)
 	return err
 }
 
-func _SessionRemote_GetBackendSessionsByUid_Handler(ctx context.Context, impl, args, result any) (err error) {
+func _SessionRemote_GetBackendSessionsByUid_Handler(
+	ctx context.Context, impl, args, result any,
+) (err error) {
 	a := args.(*_SessionRemote_GetBackendSessionsByUid_Args)
 	r := result.(*_SessionRemote_GetBackendSessionsByUid_Result)
 	r.R0, err = impl.(SessionRemote).GetBackendSessionsByUid(ctx, a.A0)
@@ -565,23 +593,25 @@ type SessionProxy struct {
 	key      session.ID
 }
 
-// NewSessionProxy returns a proxy that calls server serverID about key through c.
-func NewSessionProxy(c *SessionRemoteClient, serverID string, key session.ID) SessionProxy {
-	return SessionProxy{c: c, serverID: serverID, key: key}
+// NewSessionProxy returns a proxy that calls server serverID about sid through c.
+func NewSessionProxy(c *SessionRemoteClient, serverID string, sid session.ID) SessionProxy {
+	return SessionProxy{c: c, serverID: serverID, key: sid}
 }
 
 // Bind binds session sid to user uid. Binding to the uid it already has
 // succeeds and changes nothing.
 //
-// It calls route sys.sessionRemote.bind on the proxy's server, for the proxy's sid.
-func (p SessionProxy) Bind(ctx context.Context, a1 string) error {
-	return p.c.Bind(ctx, p.serverID, p.key, a1)
+// It calls route sys.sessionRemote.bind on the proxy's server, for the proxy's
+// sid.
+func (p SessionProxy) Bind(ctx context.Context, uid string) error {
+	return p.c.Bind(ctx, p.serverID, p.key, uid)
 }
 
 // GetBackendSessionBySid returns a snapshot of session sid. A snapshot
 // larger than the frontend's payload limit fails with ErrAnswerTooLarge.
 //
-// It calls route sys.sessionRemote.getBackendSessionBySid on the proxy's server, for the proxy's sid.
+// It calls route sys.sessionRemote.getBackendSessionBySid on the proxy's server,
+// for the proxy's sid.
 func (p SessionProxy) GetBackendSessionBySid(ctx context.Context) (*session.Info, error) {
 	return p.c.GetBackendSessionBySid(ctx, p.serverID, p.key)
 }
@@ -589,32 +619,36 @@ func (p SessionProxy) GetBackendSessionBySid(ctx context.Context) (*session.Info
 // KickBySid closes session sid, telling its client reason ("kick" when
 // empty). Kicking an unknown or closed session succeeds.
 //
-// It calls route sys.sessionRemote.kickBySid on the proxy's server, for the proxy's sid.
-func (p SessionProxy) KickBySid(ctx context.Context, a1 string) error {
-	return p.c.KickBySid(ctx, p.serverID, p.key, a1)
+// It calls route sys.sessionRemote.kickBySid on the proxy's server, for the
+// proxy's sid.
+func (p SessionProxy) KickBySid(ctx context.Context, reason string) error {
+	return p.c.KickBySid(ctx, p.serverID, p.key, reason)
 }
 
 // Push sets setting key of session sid to value, or deletes the key when
 // value is absent. A value that would grow the session's settings past
 // the frontend's budget fails with ErrSettingsBudget and changes nothing.
 //
-// It calls route sys.sessionRemote.push on the proxy's server, for the proxy's sid.
-func (p SessionProxy) Push(ctx context.Context, a1 string, a2 Setting) error {
-	return p.c.Push(ctx, p.serverID, p.key, a1, a2)
+// It calls route sys.sessionRemote.push on the proxy's server, for the proxy's
+// sid.
+func (p SessionProxy) Push(ctx context.Context, key string, value Setting) error {
+	return p.c.Push(ctx, p.serverID, p.key, key, value)
 }
 
 // PushAll merges settings into the settings of session sid: keys not in
 // settings are kept. All keys are applied or none: over the frontend's
 // settings budget it fails with ErrSettingsBudget.
 //
-// It calls route sys.sessionRemote.pushAll on the proxy's server, for the proxy's sid.
-func (p SessionProxy) PushAll(ctx context.Context, a1 session.Settings) error {
-	return p.c.PushAll(ctx, p.serverID, p.key, a1)
+// It calls route sys.sessionRemote.pushAll on the proxy's server, for the proxy's
+// sid.
+func (p SessionProxy) PushAll(ctx context.Context, settings session.Settings) error {
+	return p.c.PushAll(ctx, p.serverID, p.key, settings)
 }
 
 // Unbind removes the binding of session sid to uid.
 //
-// It calls route sys.sessionRemote.unbind on the proxy's server, for the proxy's sid.
-func (p SessionProxy) Unbind(ctx context.Context, a1 string) error {
-	return p.c.Unbind(ctx, p.serverID, p.key, a1)
+// It calls route sys.sessionRemote.unbind on the proxy's server, for the proxy's
+// sid.
+func (p SessionProxy) Unbind(ctx context.Context, uid string) error {
+	return p.c.Unbind(ctx, p.serverID, p.key, uid)
 }

@@ -336,3 +336,95 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// ifaceDetached has a blank line between the directive and the interface,
+// which makes the directive a comment of its own.
+const ifaceDetached = `package svc
+
+import "context"
+
+// Greeter greets.
+//
+//rpcgen:service demo.greeter
+
+type Greeter interface {
+	Hello(ctx context.Context, name string) (string, error)
+}
+`
+
+// ifaceInTest is an annotated interface in a test file.
+const ifaceInTest = `package svc
+
+import "context"
+
+// Fake is for tests.
+//
+//rpcgen:service demo.fake
+type Fake interface {
+	Fake(ctx context.Context) error
+}
+`
+
+// TestEndToEndNothingToGenerate covers the runs that generate nothing:
+// each says why on stderr, as an error where it can only be a mistake.
+func TestEndToEndNothingToGenerate(t *testing.T) {
+	dir := module(t)
+	svc := filepath.Join(dir, "svc")
+	write(t, filepath.Join(dir, "empty", "empty.go"), "package empty\n")
+
+	// A package named on the command line without an annotated interface.
+	code, _, stderr := rpcgen(t, dir, "./empty")
+	if want := filepath.Join("empty", "empty.go") + ":1: warning: package empty has no //rpcgen:service interface: nothing to generate\n"; code != 0 || stderr != want {
+		t.Errorf("rpcgen ./empty: exit %d, stderr %q; want exit 0, %q", code, stderr, want)
+	}
+	// In a ... pattern it is quiet, as long as another package has one.
+	if code, _, stderr := rpcgen(t, dir, "./..."); code != 0 || stderr != "" {
+		t.Errorf("rpcgen ./...: exit %d, stderr %q; want exit 0, no output", code, stderr)
+	}
+	if code, _, stderr := rpcgen(t, dir, "-check", "./..."); code != 0 || stderr != "" {
+		t.Errorf("rpcgen -check ./...: exit %d, stderr %q; want exit 0, no output", code, stderr)
+	}
+	// Unless none in the pattern has one.
+	code, _, stderr = rpcgen(t, dir, "./empty/...")
+	if want := "warning: no package matched by ./empty/... has an //rpcgen:service interface: nothing to generate\n"; code != 0 || stderr != want {
+		t.Errorf("rpcgen ./empty/...: exit %d, stderr %q; want exit 0, %q", code, stderr, want)
+	}
+
+	// An annotated interface in a test file: generated from no pattern.
+	write(t, filepath.Join(svc, "fake_test.go"), ifaceInTest)
+	want := filepath.Join("svc", "fake_test.go") + ":7: warning: Fake: annotated interface in a _test.go file; rpcgen loads no test files, so it generates nothing for it\n"
+	for _, pattern := range []string{"./...", "./svc"} {
+		if code, _, stderr := rpcgen(t, dir, pattern); code != 0 || stderr != want {
+			t.Errorf("rpcgen %s with an annotated test file: exit %d, stderr %q; want exit 0, %q", pattern, code, stderr, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(svc, "fake_rpc.go")); !os.IsNotExist(err) {
+		t.Errorf("fake_rpc.go generated from a test file: %v", err)
+	}
+
+	// A directive separated from its interface by a blank line can only be
+	// a mistake: an error, and nothing written.
+	write(t, filepath.Join(svc, "svc.go"), ifaceDetached)
+	before := snapshot(t, dir)
+	code, _, stderr = rpcgen(t, svc, ".")
+	if want := "svc.go:7: \"//rpcgen:service demo.greeter\" is separated from type Greeter by a blank line, so it is not its doc comment: remove the blank line\n"; code != 1 || stderr != want {
+		t.Errorf("detached directive: exit %d, stderr %q; want exit 1, %q", code, stderr, want)
+	}
+	if after := snapshot(t, dir); !mapsEqual(before, after) {
+		t.Errorf("a failed run changed files")
+	}
+}
+
+// TestEndToEndImportPathHint: a pattern without ./ is an import path, which
+// the go command looks for in the standard library; when a directory of
+// that name exists, rpcgen says how to name it.
+func TestEndToEndImportPathHint(t *testing.T) {
+	dir := module(t)
+	code, _, stderr := rpcgen(t, dir, "svc")
+	if code != 1 || !strings.Contains(stderr, "package svc is not in std") || !strings.Contains(stderr, "; to name the directory svc, write ./svc\n") {
+		t.Errorf("rpcgen svc: exit %d, stderr %q; want exit 1 and the hint to write ./svc", code, stderr)
+	}
+	if code, _, stderr := rpcgen(t, dir, "nosuchdir"); code != 1 || strings.Contains(stderr, "write ./") {
+		t.Errorf("rpcgen nosuchdir: exit %d, stderr %q; want exit 1 and no hint", code, stderr)
+	}
+}

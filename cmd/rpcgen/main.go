@@ -6,8 +6,10 @@
 //	rpcgen [-tags t] [-check] [-nofmt] <packages>
 //
 // Packages are patterns as the go command takes them, relative to the current
-// directory: write ./sessionremote, not sessionremote (which would be an
-// import path). For every annotated interface X it writes x_rpc.go beside
+// directory: write ./sessionremote, not sessionremote, which the go command
+// takes for an import path and looks for in the standard library (rpcgen
+// adds the hint when a directory of that name exists). For every annotated
+// interface X it writes x_rpc.go beside
 // the file that declares X, rewriting a file only when its content changes,
 // and it removes generated files whose interface is gone. In a package
 // directory:
@@ -27,6 +29,14 @@
 // With -check it writes nothing: it lists the generated files that are out of
 // date, missing or orphaned, and exits 1 if there are any, for CI. Errors are
 // reported as file:line: message, with exit status 1; bad usage exits 2.
+//
+// A run that finds nothing to generate says why on stderr, as a warning that
+// does not change the exit status: a package named on the command line has
+// no annotated interface, no package a ... pattern matches has one (packages
+// without one among others that have one are fine: that is ./... in CI), or
+// an annotated interface is in a _test.go file, which rpcgen does not load.
+// A directive rpcgen would not read, such as one separated from its
+// interface by a blank line, is an error.
 package main
 
 import (
@@ -67,6 +77,9 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	for _, w := range out.Warnings {
+		fmt.Fprintln(os.Stderr, w)
 	}
 	if *check {
 		if n := checkFiles(out); n > 0 {

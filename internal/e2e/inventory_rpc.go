@@ -55,18 +55,24 @@ func NewInventoryClient(inv runtime.Invoker) *InventoryClient {
 
 // Audit calls [Inventory.Audit] on server serverID, through route
 // game.inventory.audit.
-func (c *InventoryClient) Audit(ctx context.Context, serverID string, a0 string) ([]string, error) {
+func (c *InventoryClient) Audit(
+	ctx context.Context, serverID string, who string,
+) ([]string, error) {
+	args := &_Inventory_Audit_Args{A0: who}
 	var out _Inventory_Audit_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryAuditRoute, &_Inventory_Audit_Args{A0: a0}, &out)
+	err := c.inv.Invoke(ctx, serverID, InventoryAuditRoute, args, &out)
 	return out.R0, err
 }
 
 // Buy buys an item; cost is an alias type.
 //
 // It calls route game.inventory.buy on server serverID.
-func (c *InventoryClient) Buy(ctx context.Context, serverID string, a0 string, a1 shop.Item, a2 Money) (*shop.Item, error) {
+func (c *InventoryClient) Buy(
+	ctx context.Context, serverID string, player string, item shop.Item, cost Money,
+) (*shop.Item, error) {
+	args := &_Inventory_Buy_Args{A0: player, A1: item, A2: cost}
 	var out _Inventory_Buy_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryBuyRoute, &_Inventory_Buy_Args{A0: a0, A1: a1, A2: a2}, &out)
+	err := c.inv.Invoke(ctx, serverID, InventoryBuyRoute, args, &out)
 	return out.R0, err
 }
 
@@ -74,60 +80,87 @@ func (c *InventoryClient) Buy(ctx context.Context, serverID string, a0 string, a
 //
 // It calls route game.inventory.explode on server serverID.
 func (c *InventoryClient) Explode(ctx context.Context, serverID string) error {
-	return c.inv.Invoke(ctx, serverID, InventoryExplodeRoute, &_Inventory_Explode_Args{}, nil)
+	args := &_Inventory_Explode_Args{}
+	return c.inv.Invoke(ctx, serverID, InventoryExplodeRoute, args, nil)
 }
 
 // Fail returns the error described.
 //
 // It calls route game.inventory.fail on server serverID.
-func (c *InventoryClient) Fail(ctx context.Context, serverID string, a0 uint32, a1 string) error {
-	return c.inv.Invoke(ctx, serverID, InventoryFailRoute, &_Inventory_Fail_Args{A0: a0, A1: a1}, nil)
+func (c *InventoryClient) Fail(
+	ctx context.Context, serverID string, code uint32, msg string,
+) error {
+	args := &_Inventory_Fail_Args{A0: code, A1: msg}
+	return c.inv.Invoke(ctx, serverID, InventoryFailRoute, args, nil)
 }
 
 // List returns a generic page.
 //
 // It calls route game.inventory.list on server serverID.
-func (c *InventoryClient) List(ctx context.Context, serverID string, a0 string, a1 shop.Page[shop.Item]) (shop.Page[shop.Item], error) {
+func (c *InventoryClient) List(
+	ctx context.Context, serverID string, player string, page shop.Page[shop.Item],
+) (shop.Page[shop.Item], error) {
+	args := &_Inventory_List_Args{A0: player, A1: page}
 	var out _Inventory_List_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryListRoute, &_Inventory_List_Args{A0: a0, A1: a1}, &out)
+	err := c.inv.Invoke(ctx, serverID, InventoryListRoute, args, &out)
 	return out.R0, err
 }
 
 // Reset is error-only; its route is renamed.
 //
 // It calls route game.inventory.clear on server serverID.
-func (c *InventoryClient) Reset(ctx context.Context, serverID string, a0 string) error {
-	return c.inv.Invoke(ctx, serverID, InventoryResetRoute, &_Inventory_Reset_Args{A0: a0}, nil)
+func (c *InventoryClient) Reset(ctx context.Context, serverID string, player string) error {
+	args := &_Inventory_Reset_Args{A0: player}
+	return c.inv.Invoke(ctx, serverID, InventoryResetRoute, args, nil)
 }
 
 // Shapes echoes parameters of every other shape; its parameter names
 // shadow imports on purpose.
 //
 // It calls route game.inventory.shapes on server serverID.
-func (c *InventoryClient) Shapes(ctx context.Context, serverID string, a0 string, a1 time.Duration, a2 Grid, a3 json.RawMessage, a4 any, a5 *float64, a6 struct {
-	X int    `json:"x"`
-	Y string `json:"y,omitempty"`
-}) (Echo, error) {
+func (c *InventoryClient) Shapes(
+	ctx context.Context,
+	serverID string,
+	context2 string,
+	time2 time.Duration,
+	grid Grid,
+	raw json.RawMessage,
+	anyv any,
+	opt *float64,
+	anon struct {
+		X int    `json:"x"`
+		Y string `json:"y,omitempty"`
+	},
+) (Echo, error) {
+	args := &_Inventory_Shapes_Args{
+		A0: context2, A1: time2, A2: grid, A3: raw, A4: anyv, A5: opt, A6: anon,
+	}
 	var out _Inventory_Shapes_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryShapesRoute, &_Inventory_Shapes_Args{A0: a0, A1: a1, A2: a2, A3: a3, A4: a4, A5: a5, A6: a6}, &out)
+	err := c.inv.Invoke(ctx, serverID, InventoryShapesRoute, args, &out)
 	return out.R0, err
 }
 
 // Stock returns how many of each sku the player holds.
 //
 // It calls route game.inventory.stock on server serverID.
-func (c *InventoryClient) Stock(ctx context.Context, serverID string, a0 string, a1 ...string) (map[string]int, error) {
+func (c *InventoryClient) Stock(
+	ctx context.Context, serverID string, player string, skus ...string,
+) (map[string]int, error) {
+	args := &_Inventory_Stock_Args{A0: player, A1: skus}
 	var out _Inventory_Stock_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryStockRoute, &_Inventory_Stock_Args{A0: a0, A1: a1}, &out)
+	err := c.inv.Invoke(ctx, serverID, InventoryStockRoute, args, &out)
 	return out.R0, err
 }
 
 // Unnamed takes parameters without names.
 //
 // It calls route game.inventory.unnamed on server serverID.
-func (c *InventoryClient) Unnamed(ctx context.Context, serverID string, a0 uint64, a1 []byte) (uint64, error) {
+func (c *InventoryClient) Unnamed(
+	ctx context.Context, serverID string, a0 uint64, a1 []byte,
+) (uint64, error) {
+	args := &_Inventory_Unnamed_Args{A0: a0, A1: a1}
 	var out _Inventory_Unnamed_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryUnnamedRoute, &_Inventory_Unnamed_Args{A0: a0, A1: a1}, &out)
+	err := c.inv.Invoke(ctx, serverID, InventoryUnnamedRoute, args, &out)
 	return out.R0, err
 }
 
@@ -135,7 +168,8 @@ func (c *InventoryClient) Unnamed(ctx context.Context, serverID string, a0 uint6
 //
 // It calls route game.inventory.wait on server serverID.
 func (c *InventoryClient) Wait(ctx context.Context, serverID string) error {
-	return c.inv.Invoke(ctx, serverID, InventoryWaitRoute, &_Inventory_Wait_Args{}, nil)
+	args := &_Inventory_Wait_Args{}
+	return c.inv.Invoke(ctx, serverID, InventoryWaitRoute, args, nil)
 }
 
 // RegisterInventoryServer registers impl on r to serve service game.inventory.
@@ -150,58 +184,58 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 	Methods: []runtime.MethodDesc{
 		{
 			Route:     InventoryAuditRoute,
-			NewArgs:   func() any { return new(_Inventory_Audit_Args) },
-			NewResult: func() any { return new(_Inventory_Audit_Result) },
+			NewArgs:   func() any { return &_Inventory_Audit_Args{} },
+			NewResult: func() any { return &_Inventory_Audit_Result{} },
 			Handler:   _Inventory_Audit_Handler,
 		},
 		{
 			Route:     InventoryBuyRoute,
-			NewArgs:   func() any { return new(_Inventory_Buy_Args) },
-			NewResult: func() any { return new(_Inventory_Buy_Result) },
+			NewArgs:   func() any { return &_Inventory_Buy_Args{} },
+			NewResult: func() any { return &_Inventory_Buy_Result{} },
 			Handler:   _Inventory_Buy_Handler,
 		},
 		{
 			Route:   InventoryExplodeRoute,
-			NewArgs: func() any { return new(_Inventory_Explode_Args) },
+			NewArgs: func() any { return &_Inventory_Explode_Args{} },
 			Handler: _Inventory_Explode_Handler,
 		},
 		{
 			Route:   InventoryFailRoute,
-			NewArgs: func() any { return new(_Inventory_Fail_Args) },
+			NewArgs: func() any { return &_Inventory_Fail_Args{} },
 			Handler: _Inventory_Fail_Handler,
 		},
 		{
 			Route:     InventoryListRoute,
-			NewArgs:   func() any { return new(_Inventory_List_Args) },
-			NewResult: func() any { return new(_Inventory_List_Result) },
+			NewArgs:   func() any { return &_Inventory_List_Args{} },
+			NewResult: func() any { return &_Inventory_List_Result{} },
 			Handler:   _Inventory_List_Handler,
 		},
 		{
 			Route:   InventoryResetRoute,
-			NewArgs: func() any { return new(_Inventory_Reset_Args) },
+			NewArgs: func() any { return &_Inventory_Reset_Args{} },
 			Handler: _Inventory_Reset_Handler,
 		},
 		{
 			Route:     InventoryShapesRoute,
-			NewArgs:   func() any { return new(_Inventory_Shapes_Args) },
-			NewResult: func() any { return new(_Inventory_Shapes_Result) },
+			NewArgs:   func() any { return &_Inventory_Shapes_Args{} },
+			NewResult: func() any { return &_Inventory_Shapes_Result{} },
 			Handler:   _Inventory_Shapes_Handler,
 		},
 		{
 			Route:     InventoryStockRoute,
-			NewArgs:   func() any { return new(_Inventory_Stock_Args) },
-			NewResult: func() any { return new(_Inventory_Stock_Result) },
+			NewArgs:   func() any { return &_Inventory_Stock_Args{} },
+			NewResult: func() any { return &_Inventory_Stock_Result{} },
 			Handler:   _Inventory_Stock_Handler,
 		},
 		{
 			Route:     InventoryUnnamedRoute,
-			NewArgs:   func() any { return new(_Inventory_Unnamed_Args) },
-			NewResult: func() any { return new(_Inventory_Unnamed_Result) },
+			NewArgs:   func() any { return &_Inventory_Unnamed_Args{} },
+			NewResult: func() any { return &_Inventory_Unnamed_Result{} },
 			Handler:   _Inventory_Unnamed_Handler,
 		},
 		{
 			Route:   InventoryWaitRoute,
-			NewArgs: func() any { return new(_Inventory_Wait_Args) },
+			NewArgs: func() any { return &_Inventory_Wait_Args{} },
 			Handler: _Inventory_Wait_Handler,
 		},
 	},
@@ -812,36 +846,41 @@ type PlayerInventory struct {
 	key      string
 }
 
-// NewPlayerInventory returns a proxy that calls server serverID about key through
-// c.
-func NewPlayerInventory(c *InventoryClient, serverID string, key string) PlayerInventory {
-	return PlayerInventory{c: c, serverID: serverID, key: key}
+// NewPlayerInventory returns a proxy that calls server serverID about player
+// through c.
+func NewPlayerInventory(c *InventoryClient, serverID string, player string) PlayerInventory {
+	return PlayerInventory{c: c, serverID: serverID, key: player}
 }
 
 // Buy buys an item; cost is an alias type.
 //
 // It calls route game.inventory.buy on the proxy's server, for the proxy's player.
-func (p PlayerInventory) Buy(ctx context.Context, a1 shop.Item, a2 Money) (*shop.Item, error) {
-	return p.c.Buy(ctx, p.serverID, p.key, a1, a2)
+func (p PlayerInventory) Buy(ctx context.Context, item shop.Item, cost Money) (*shop.Item, error) {
+	return p.c.Buy(ctx, p.serverID, p.key, item, cost)
 }
 
 // List returns a generic page.
 //
-// It calls route game.inventory.list on the proxy's server, for the proxy's player.
-func (p PlayerInventory) List(ctx context.Context, a1 shop.Page[shop.Item]) (shop.Page[shop.Item], error) {
-	return p.c.List(ctx, p.serverID, p.key, a1)
+// It calls route game.inventory.list on the proxy's server, for the proxy's
+// player.
+func (p PlayerInventory) List(
+	ctx context.Context, page shop.Page[shop.Item],
+) (shop.Page[shop.Item], error) {
+	return p.c.List(ctx, p.serverID, p.key, page)
 }
 
 // Reset is error-only; its route is renamed.
 //
-// It calls route game.inventory.clear on the proxy's server, for the proxy's player.
+// It calls route game.inventory.clear on the proxy's server, for the proxy's
+// player.
 func (p PlayerInventory) Reset(ctx context.Context) error {
 	return p.c.Reset(ctx, p.serverID, p.key)
 }
 
 // Stock returns how many of each sku the player holds.
 //
-// It calls route game.inventory.stock on the proxy's server, for the proxy's player.
-func (p PlayerInventory) Stock(ctx context.Context, a1 ...string) (map[string]int, error) {
-	return p.c.Stock(ctx, p.serverID, p.key, a1...)
+// It calls route game.inventory.stock on the proxy's server, for the proxy's
+// player.
+func (p PlayerInventory) Stock(ctx context.Context, skus ...string) (map[string]int, error) {
+	return p.c.Stock(ctx, p.serverID, p.key, skus...)
 }

@@ -36,3 +36,10 @@ type V interface {
 //
 //rpcgen:service a.w
 type W struct{}
+
+// The blank interface has no name to call it by.
+//
+//rpcgen:service a.blank
+type _ interface {
+	Ping(ctx context.Context) error
+}
