@@ -73,6 +73,14 @@ func TestIdentityRefusesAnotherServer(t *testing.T) {
 		t.Fatalf("cannot rebind %s: %v", addr, err)
 	}
 	other := serveOn(t, ln2, []tcp.ServerOption{tcp.WithIdentity("frontend-3", "inc-9")})
+	// A call may still catch the old connection before the transport has
+	// seen it close: that one fails Unavailable, maybe delivered. The
+	// calls on new connections must be refused as not delivered.
+	waitUntil(t, "the transport to dial the new server", func() bool {
+		err := echo(ctx, c, "still meant for s")
+		wantCode(t, err, rt.Unavailable)
+		return errors.Is(err, rt.ErrNotDelivered)
+	})
 	for i := range 3 {
 		err := echo(ctx, c, "still meant for s")
 		wantCode(t, err, rt.Unavailable)

@@ -40,7 +40,7 @@ func TestGob(t *testing.T) {
 	srv := runtime.NewServer(runtime.WithCodec(gobCodec{}))
 	RegisterSignalServer(srv, signal{})
 	net := runtime.NewInProc()
-	if err := net.Serve("s", srv); err != nil {
+	if _, err := net.Serve("s", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewSignalClient(runtime.NewClient(net, runtime.WithCodec(gobCodec{})))

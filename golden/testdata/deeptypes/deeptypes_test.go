@@ -31,7 +31,7 @@ func TestRoundTrip(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterDeepServer(srv, deep{})
 	net := runtime.NewInProc()
-	if err := net.Serve("d", srv); err != nil {
+	if _, err := net.Serve("d", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewDeepClient(runtime.NewClient(net))

@@ -62,7 +62,7 @@ func v1Server(got chan<- int) *runtime.Server {
 func serve(t *testing.T, srv *runtime.Server) runtime.Invoker {
 	t.Helper()
 	net := runtime.NewInProc()
-	if err := net.Serve("calc", srv); err != nil {
+	if _, err := net.Serve("calc", srv); err != nil {
 		t.Fatal(err)
 	}
 	return runtime.NewClient(net)

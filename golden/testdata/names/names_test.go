@@ -58,7 +58,7 @@ func TestArgumentsKeepTheirPlaces(t *testing.T) {
 	srv := runtime.NewServer()
 	RegisterClashServer(srv, impl)
 	net := runtime.NewInProc()
-	if err := net.Serve("s", srv); err != nil {
+	if _, err := net.Serve("s", srv); err != nil {
 		t.Fatal(err)
 	}
 	c := NewClashClient(runtime.NewClient(net))
