@@ -230,6 +230,11 @@ func (e *Endpoint) Serve(c *Call) (resp Response) {
 	if result == nil {
 		return Response{}
 	}
+	if err := c.ctx.Err(); err != nil {
+		// The caller is gone, or its deadline passed: nobody will read the
+		// result, so it is not encoded.
+		return ErrorResponse(ContextError(err))
+	}
 	payload, err := s.opts.codec.Marshal(result)
 	if err != nil {
 		return ErrorResponse(Errorf(Internal, "%s: encode result: %v", info.Route, err))
