@@ -122,6 +122,8 @@ func TestOverNetworks(t *testing.T) {
 		{"Bug7", TestBug7DeadServerAnswersAtOnce}, {"Bug8", TestBug8LosslessSettings},
 		{"Bug9", TestBug9PushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
 		{"SettingsBudget", TestSettingsBudgetThroughRPC}, {"AnswerTooLarge", TestAnswerTooLarge},
+		{"Revisions", TestRevisions}, {"StalePushAll", TestPushAllFromAStaleSnapshot},
+		{"ConditionalWrites", TestConditionalWrites}, {"RacingBackends", TestRacingBackends},
 	}
 	for _, n := range []string{"tcp", "nats"} {
 		t.Run(n, func(t *testing.T) {
@@ -150,7 +152,7 @@ func wantErr(t *testing.T, err, sentinel error, code runtime.Code) {
 	}
 }
 
-// The operation table of SESSIONS.md, row by row, through the generated
+// pomelo's sys.sessionRemote, operation by operation, through the generated
 // client over the in-process transport.
 
 func TestBind(t *testing.T) {
@@ -282,7 +284,7 @@ func TestGetBySid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := session.Info{ID: s.ID(), FrontendID: fid, UID: "u1", Settings: session.Settings{"lvl": json.RawMessage("3")}}
+	want := session.Info{ID: s.ID(), FrontendID: fid, UID: "u1", Revision: 3, Settings: session.Settings{"lvl": json.RawMessage("3")}}
 	if diff := cmp.Diff(want, bs.Export()); diff != "" {
 		t.Errorf("export (-want +got):\n%s", diff)
 	}
@@ -367,7 +369,7 @@ func TestKickByUid(t *testing.T) {
 	}
 }
 
-// BackendSession, as SESSIONS.md describes it.
+// BackendSession, as pomelo's, with its bugs fixed.
 
 func TestBackendSession(t *testing.T) {
 	c := newCluster(t)

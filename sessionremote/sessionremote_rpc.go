@@ -35,6 +35,8 @@ const (
 	SessionRemotePushAllRoute = "sys.sessionRemote.pushAll"
 	// SessionRemoteUnbindRoute is the route of [SessionRemote.Unbind].
 	SessionRemoteUnbindRoute = "sys.sessionRemote.unbind"
+	// SessionRemoteUpdateSettingsRoute is the route of [SessionRemote.UpdateSettings].
+	SessionRemoteUpdateSettingsRoute = "sys.sessionRemote.updateSettings"
 )
 
 // SessionRemoteClient calls service sys.sessionRemote on any server, through a
@@ -120,6 +122,26 @@ func (c *SessionRemoteClient) Unbind(ctx context.Context, serverID string, a0 se
 	return c.inv.Invoke(ctx, serverID, SessionRemoteUnbindRoute, &_SessionRemote_Unbind_Args{A0: a0, A1: a1}, nil)
 }
 
+// UpdateSettings sets the keys of set to their values and deletes the
+// keys in deleted, in the settings of session sid, all or none, if the
+// session's revision is still ifRevision; 0 sets no condition. It reports
+// whether the write was applied and the session's revision: after the
+// write when it was, the current one when the condition failed, which is
+// not an error. A key both set and deleted is ErrInvalidSetting; the
+// settings budget applies as for PushAll.
+//
+// It is not one of pomelo's routes. Conditional writes and pushes that
+// delete keys travel here, not in push and pushAll, so that a frontend
+// that predates them answers Unimplemented and changes nothing, where it
+// would have ignored the condition or the deletions.
+//
+// It calls route sys.sessionRemote.updateSettings on server serverID.
+func (c *SessionRemoteClient) UpdateSettings(ctx context.Context, serverID string, a0 session.ID, a1 session.Settings, a2 []string, a3 uint64) (WriteResult, error) {
+	var out _SessionRemote_UpdateSettings_Result
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteUpdateSettingsRoute, &_SessionRemote_UpdateSettings_Args{A0: a0, A1: a1, A2: a2, A3: a3}, &out)
+	return out.R0, err
+}
+
 // RegisterSessionRemoteServer registers impl on r to serve service
 // sys.sessionRemote.
 func RegisterSessionRemoteServer(r runtime.Registrar, impl SessionRemote) {
@@ -173,6 +195,12 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			NewArgs: func() any { return new(_SessionRemote_Unbind_Args) },
 			Handler: _SessionRemote_Unbind_Handler,
 		},
+		{
+			Route:     SessionRemoteUpdateSettingsRoute,
+			NewArgs:   func() any { return new(_SessionRemote_UpdateSettings_Args) },
+			NewResult: func() any { return new(_SessionRemote_UpdateSettings_Result) },
+			Handler:   _SessionRemote_UpdateSettings_Handler,
+		},
 	},
 }
 
@@ -218,6 +246,13 @@ func _SessionRemote_PushAll_Handler(ctx context.Context, impl, args, result any)
 func _SessionRemote_Unbind_Handler(ctx context.Context, impl, args, result any) error {
 	a := args.(*_SessionRemote_Unbind_Args)
 	return impl.(SessionRemote).Unbind(ctx, a.A0, a.A1)
+}
+
+func _SessionRemote_UpdateSettings_Handler(ctx context.Context, impl, args, result any) (err error) {
+	a := args.(*_SessionRemote_UpdateSettings_Args)
+	r := result.(*_SessionRemote_UpdateSettings_Result)
+	r.R0, err = impl.(SessionRemote).UpdateSettings(ctx, a.A0, a.A1, a.A2, a.A3)
+	return err
 }
 
 // _SessionRemote_Bind_Args holds the arguments of [SessionRemote.Bind] on the
@@ -557,6 +592,84 @@ func (v *_SessionRemote_Unbind_Args) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _SessionRemote_UpdateSettings_Args holds the arguments of
+// [SessionRemote.UpdateSettings] on the wire.
+type _SessionRemote_UpdateSettings_Args struct {
+	A0 session.ID       `json:"a0"`
+	A1 session.Settings `json:"a1"`
+	A2 []string         `json:"a2"`
+	A3 uint64           `json:"a3"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a2":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a3":`...)
+	b = jsonwire.AppendUint(b, v.A3)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.Value(&v.A1)
+		case "a2":
+			d.Value(&v.A2)
+		case "a3":
+			d.Uint64(&v.A3)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
+// _SessionRemote_UpdateSettings_Result holds the result of
+// [SessionRemote.UpdateSettings] on the wire.
+type _SessionRemote_UpdateSettings_Result struct {
+	R0 WriteResult `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Result) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"r0":`...)
+	b = jsonwire.AppendUint(b, v.R0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Uint64((*uint64)(&v.R0))
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // SessionProxy calls service sys.sessionRemote on one server for one sid: its
 // methods are those of [SessionRemote] whose first parameter after ctx is sid.
 type SessionProxy struct {
@@ -617,4 +730,22 @@ func (p SessionProxy) PushAll(ctx context.Context, a1 session.Settings) error {
 // It calls route sys.sessionRemote.unbind on the proxy's server, for the proxy's sid.
 func (p SessionProxy) Unbind(ctx context.Context, a1 string) error {
 	return p.c.Unbind(ctx, p.serverID, p.key, a1)
+}
+
+// UpdateSettings sets the keys of set to their values and deletes the
+// keys in deleted, in the settings of session sid, all or none, if the
+// session's revision is still ifRevision; 0 sets no condition. It reports
+// whether the write was applied and the session's revision: after the
+// write when it was, the current one when the condition failed, which is
+// not an error. A key both set and deleted is ErrInvalidSetting; the
+// settings budget applies as for PushAll.
+//
+// It is not one of pomelo's routes. Conditional writes and pushes that
+// delete keys travel here, not in push and pushAll, so that a frontend
+// that predates them answers Unimplemented and changes nothing, where it
+// would have ignored the condition or the deletions.
+//
+// It calls route sys.sessionRemote.updateSettings on the proxy's server, for the proxy's sid.
+func (p SessionProxy) UpdateSettings(ctx context.Context, a1 session.Settings, a2 []string, a3 uint64) (WriteResult, error) {
+	return p.c.UpdateSettings(ctx, p.serverID, p.key, a1, a2, a3)
 }
