@@ -297,15 +297,21 @@ func (s *BackendSession) Get(key string, into any) (bool, error) {
 // pomelo; see [BackendSession.PushIfUnchanged] for the write that does not
 // overwrite changes it has not seen.
 func (s *BackendSession) Push(ctx context.Context, key string) error {
-	c := s.changesOf(key)
-	value := Setting{}
-	if len(c.set) > 0 {
-		value.JSON = c.set[key]
-	}
-	if err := s.proxy.Push(ctx, key, value); err != nil {
+	// One key needs none of changed's maps, and Push is the common write.
+	s.mu.Lock()
+	raw := s.settings[key]
+	n, changed := s.dirty[key]
+	s.mu.Unlock()
+	if err := s.proxy.Push(ctx, key, Setting{JSON: raw}); err != nil {
 		return err
 	}
-	s.pushed(c, 0, 0)
+	if changed {
+		s.mu.Lock()
+		if s.dirty[key] == n {
+			delete(s.dirty, key)
+		}
+		s.mu.Unlock()
+	}
 	return nil
 }
 
@@ -319,7 +325,7 @@ func (s *BackendSession) Push(ctx context.Context, key string) error {
 // Without deletions it is pomelo's pushAll; with some, it goes through
 // UpdateSettings, which only frontends that know revisions serve.
 func (s *BackendSession) PushAll(ctx context.Context) error {
-	c := s.changesOf("")
+	c := s.changed()
 	var err error
 	if len(c.deleted) == 0 {
 		err = s.proxy.PushAll(ctx, c.setOrEmpty())
@@ -340,19 +346,46 @@ func (s *BackendSession) PushAll(ctx context.Context) error {
 // the session's current revision. On success the snapshot's revision
 // becomes the session's new one, so that writes can follow one another.
 func (s *BackendSession) PushIfUnchanged(ctx context.Context, key string) error {
-	return s.pushIf(ctx, s.changesOf(key))
+	s.mu.Lock()
+	rev := s.rev
+	raw := s.settings[key]
+	n, changed := s.dirty[key]
+	s.mu.Unlock()
+	if rev == 0 {
+		return s.errNoRevision()
+	}
+	res, err := s.proxy.PushIf(ctx, key, string(raw), rev)
+	if err != nil {
+		return err
+	}
+	if !res.Applied() {
+		return &ConflictError{SID: s.id, Expected: rev, Revision: res.Revision()}
+	}
+	s.mu.Lock()
+	if changed && s.dirty[key] == n {
+		delete(s.dirty, key)
+	}
+	if s.rev == rev {
+		s.rev = res.Revision()
+	}
+	s.mu.Unlock()
+	return nil
 }
 
 // PushAllIfUnchanged is [BackendSession.PushAll] made conditional, as
 // PushIfUnchanged is Push: every changed key or, when the session has
 // changed since this snapshot's revision, none.
 func (s *BackendSession) PushAllIfUnchanged(ctx context.Context) error {
-	return s.pushIf(ctx, s.changesOf(""))
+	return s.updateIf(ctx, s.changed())
 }
 
-func (s *BackendSession) pushIf(ctx context.Context, c changes) error {
+func (s *BackendSession) errNoRevision() error {
+	return fmt.Errorf("%w: sid %d on %s", ErrNoRevision, s.id, s.frontend)
+}
+
+func (s *BackendSession) updateIf(ctx context.Context, c changes) error {
 	if c.rev == 0 {
-		return fmt.Errorf("%w: sid %d on %s", ErrNoRevision, s.id, s.frontend)
+		return s.errNoRevision()
 	}
 	res, err := s.proxy.UpdateSettings(ctx, c.set, c.deleted, c.rev)
 	if err != nil {
@@ -365,9 +398,9 @@ func (s *BackendSession) pushIf(ctx context.Context, c changes) error {
 	return nil
 }
 
-// changes is what a push sends: the values of changed keys that are set, the
-// changed keys that are not, and their change numbers, as of the snapshot's
-// revision rev.
+// changes is what a PushAll sends: the values of changed keys that are set,
+// the changed keys that are not, and their change numbers, as of the
+// snapshot's revision rev.
 type changes struct {
 	set     session.Settings
 	deleted []string
@@ -375,13 +408,13 @@ type changes struct {
 	rev     uint64
 }
 
-// changesOf returns the changes to push: key's, whether or not it changed,
-// or, for "", every changed key.
-func (s *BackendSession) changesOf(key string) changes {
+// changed returns every key changed since the snapshot was read or pushed,
+// as PushAll and PushAllIfUnchanged send them.
+func (s *BackendSession) changed() changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := changes{rev: s.rev}
-	add := func(k string) {
+	c := changes{rev: s.rev, numbers: maps.Clone(s.dirty)}
+	for _, k := range slices.Sorted(maps.Keys(s.dirty)) {
 		if raw, ok := s.settings[k]; ok {
 			if c.set == nil {
 				c.set = make(session.Settings)
@@ -390,19 +423,6 @@ func (s *BackendSession) changesOf(key string) changes {
 		} else {
 			c.deleted = append(c.deleted, k)
 		}
-		if n, ok := s.dirty[k]; ok {
-			if c.numbers == nil {
-				c.numbers = make(map[string]uint64)
-			}
-			c.numbers[k] = n
-		}
-	}
-	if key != "" {
-		add(key)
-		return c
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.dirty)) {
-		add(k)
 	}
 	return c
 }

@@ -2,6 +2,7 @@ package sessionremote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -68,6 +69,15 @@ func (f *Frontend) PushAll(ctx context.Context, sid session.ID, settings session
 	return coded(f.store.PushAll(sid, settings))
 }
 
+// PushIf implements [SessionRemote.PushIf].
+func (f *Frontend) PushIf(ctx context.Context, sid session.ID, key string, value string, ifRevision uint64) (WriteResult, error) {
+	var raw json.RawMessage
+	if value != "" {
+		raw = json.RawMessage(value)
+	}
+	return writeResult(f.store.PushIf(sid, key, raw, ifRevision))
+}
+
 // UpdateSettings implements [SessionRemote.UpdateSettings].
 func (f *Frontend) UpdateSettings(ctx context.Context, sid session.ID, set session.Settings, deleted []string, ifRevision uint64) (WriteResult, error) {
 	changes := make(session.Settings, len(set)+len(deleted))
@@ -85,7 +95,13 @@ func (f *Frontend) UpdateSettings(ctx context.Context, sid session.ID, set sessi
 		}
 		changes[k] = nil
 	}
-	rev, err := f.store.PushAllIf(sid, changes, ifRevision)
+	return writeResult(f.store.PushAllIf(sid, changes, ifRevision))
+}
+
+// writeResult turns what a conditional store write returned into the answer
+// of the route: a failed condition is a result, not an error, so that the
+// revision travels with it.
+func writeResult(rev uint64, err error) (WriteResult, error) {
 	switch {
 	case errors.Is(err, session.ErrRevisionConflict):
 		return NewWriteResult(false, rev), nil

@@ -20,12 +20,13 @@ func FuzzDispatch(f *testing.F) {
 		sessionremote.SessionRemotePushRoute, sessionremote.SessionRemotePushAllRoute,
 		sessionremote.SessionRemoteGetBackendSessionBySidRoute, sessionremote.SessionRemoteGetBackendSessionsByUidRoute,
 		sessionremote.SessionRemoteKickBySidRoute, sessionremote.SessionRemoteKickByUidRoute,
-		sessionremote.SessionRemoteUpdateSettingsRoute,
+		sessionremote.SessionRemotePushIfRoute, sessionremote.SessionRemoteUpdateSettingsRoute,
 	}
 	for i := range routes {
 		for _, seed := range []string{
 			`{"a0":1,"a1":"u1"}`, `{"a0":1,"a1":"k","a2":{"json":{"x":[1,2]}}}`, `{"a0":1,"a1":{"k":"v","n":null}}`,
 			`{"a0":"u1","a1":"bye"}`, `{"a0":-1}`, `{"a0":18446744073709551616}`, `{"a0":1,"a1":"k","a2":{"json":"{"}}`, `[`, ``, `null`,
+			`{"a0":1,"a1":"k","a2":"[1]","a3":2}`, `{"a0":1,"a1":"k","a2":"{","a3":0}`, `{"a0":1,"a1":"k","a2":"","a3":2}`,
 			`{"a0":1,"a1":{"k":1},"a2":["x"],"a3":1}`, `{"a0":1,"a1":{"k":1},"a2":["k"],"a3":0}`, `{"a0":1,"a2":["x","x"],"a3":99}`,
 		} {
 			f.Add(uint8(i), []byte(seed))

@@ -182,7 +182,37 @@ func (w *worker) step(ctx context.Context) {
 			s.apply(changes)
 		}
 		w.expect("pushAll", w.c.raw.PushAll(ctx, fid, id, all), want)
-	case r < 73:
+	case r < 72:
+		op = "pushIf"
+		key := "k" + strconv.Itoa(w.rng.IntN(5))
+		val := []string{"", "{", strconv.Itoa(w.rng.IntN(1000)), strconv.Itoa(w.rng.IntN(1000))}[w.rng.IntN(4)]
+		var ifRev uint64
+		if s != nil {
+			ifRev = []uint64{0, s.rev, s.rev, s.rev - 1, s.rev + 1}[w.rng.IntN(5)]
+		}
+		var want error
+		var wantRes sessionremote.WriteResult
+		switch {
+		case s == nil:
+			want = sessionremote.ErrSessionNotFound
+		case val == "{":
+			want = sessionremote.ErrInvalidSetting
+		case ifRev != 0 && ifRev != s.rev:
+			wantRes = sessionremote.NewWriteResult(false, s.rev)
+		case val == "":
+			s.apply(map[string]*string{key: nil})
+			wantRes = sessionremote.NewWriteResult(true, s.rev)
+		default:
+			s.apply(map[string]*string{key: &val})
+			wantRes = sessionremote.NewWriteResult(true, s.rev)
+		}
+		res, err := w.c.raw.PushIf(ctx, fid, id, key, val, ifRev)
+		w.expect(fmt.Sprintf("pushIf(%d, %q, %q, %d)", id, key, val, ifRev), err, want)
+		if err == nil && res != wantRes {
+			w.t.Errorf("%s pushIf(%d, %q, %q, %d) = applied %v revision %d, model %v %d", w.name, id, key, val, ifRev,
+				res.Applied(), res.Revision(), wantRes.Applied(), wantRes.Revision())
+		}
+	case r < 74:
 		op = "updateSettings"
 		set := session.Settings{}
 		changes := map[string]*string{}

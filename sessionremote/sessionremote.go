@@ -56,6 +56,15 @@ type SessionRemote interface {
 	// KickBySid.
 	KickByUid(ctx context.Context, uid string, reason string) error
 
+	// PushIf sets setting key of session sid to value, the setting's JSON
+	// text, or deletes the key when value is "", if the session's revision
+	// is still ifRevision; 0 sets no condition. It reports whether the write
+	// was applied and the session's revision, as UpdateSettings does. The
+	// value travels as a JSON string, which the generated code encodes and
+	// decodes without reflection, so that a conditional push costs about
+	// what a push does; see UpdateSettings for why it is not push's route.
+	PushIf(ctx context.Context, sid session.ID, key string, value string, ifRevision uint64) (WriteResult, error)
+
 	// UpdateSettings sets the keys of set to their values and deletes the
 	// keys in deleted, in the settings of session sid, all or none, if the
 	// session's revision is still ifRevision; 0 sets no condition. It reports
@@ -64,10 +73,12 @@ type SessionRemote interface {
 	// not an error. A key both set and deleted is ErrInvalidSetting; the
 	// settings budget applies as for PushAll.
 	//
-	// It is not one of pomelo's routes. Conditional writes and pushes that
-	// delete keys travel here, not in push and pushAll, so that a frontend
-	// that predates them answers Unimplemented and changes nothing, where it
-	// would have ignored the condition or the deletions.
+	// It and PushIf are not pomelo's routes. Conditional writes, and
+	// pushAlls that delete keys, travel through them rather than as extra
+	// arguments to push and pushAll, so that a frontend that predates them
+	// answers Unimplemented and changes nothing, where it would have ignored
+	// the condition or the deletions; and so that push and pushAll keep
+	// their error-only answers.
 	UpdateSettings(ctx context.Context, sid session.ID, set session.Settings, deleted []string, ifRevision uint64) (WriteResult, error)
 }
 

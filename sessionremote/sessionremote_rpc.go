@@ -33,6 +33,8 @@ const (
 	SessionRemotePushRoute = "sys.sessionRemote.push"
 	// SessionRemotePushAllRoute is the route of [SessionRemote.PushAll].
 	SessionRemotePushAllRoute = "sys.sessionRemote.pushAll"
+	// SessionRemotePushIfRoute is the route of [SessionRemote.PushIf].
+	SessionRemotePushIfRoute = "sys.sessionRemote.pushIf"
 	// SessionRemoteUnbindRoute is the route of [SessionRemote.Unbind].
 	SessionRemoteUnbindRoute = "sys.sessionRemote.unbind"
 	// SessionRemoteUpdateSettingsRoute is the route of [SessionRemote.UpdateSettings].
@@ -115,6 +117,21 @@ func (c *SessionRemoteClient) PushAll(ctx context.Context, serverID string, a0 s
 	return c.inv.Invoke(ctx, serverID, SessionRemotePushAllRoute, &_SessionRemote_PushAll_Args{A0: a0, A1: a1}, nil)
 }
 
+// PushIf sets setting key of session sid to value, the setting's JSON
+// text, or deletes the key when value is "", if the session's revision
+// is still ifRevision; 0 sets no condition. It reports whether the write
+// was applied and the session's revision, as UpdateSettings does. The
+// value travels as a JSON string, which the generated code encodes and
+// decodes without reflection, so that a conditional push costs about
+// what a push does; see UpdateSettings for why it is not push's route.
+//
+// It calls route sys.sessionRemote.pushIf on server serverID.
+func (c *SessionRemoteClient) PushIf(ctx context.Context, serverID string, a0 session.ID, a1 string, a2 string, a3 uint64) (WriteResult, error) {
+	var out _SessionRemote_PushIf_Result
+	err := c.inv.Invoke(ctx, serverID, SessionRemotePushIfRoute, &_SessionRemote_PushIf_Args{A0: a0, A1: a1, A2: a2, A3: a3}, &out)
+	return out.R0, err
+}
+
 // Unbind removes the binding of session sid to uid.
 //
 // It calls route sys.sessionRemote.unbind on server serverID.
@@ -130,10 +147,12 @@ func (c *SessionRemoteClient) Unbind(ctx context.Context, serverID string, a0 se
 // not an error. A key both set and deleted is ErrInvalidSetting; the
 // settings budget applies as for PushAll.
 //
-// It is not one of pomelo's routes. Conditional writes and pushes that
-// delete keys travel here, not in push and pushAll, so that a frontend
-// that predates them answers Unimplemented and changes nothing, where it
-// would have ignored the condition or the deletions.
+// It and PushIf are not pomelo's routes. Conditional writes, and
+// pushAlls that delete keys, travel through them rather than as extra
+// arguments to push and pushAll, so that a frontend that predates them
+// answers Unimplemented and changes nothing, where it would have ignored
+// the condition or the deletions; and so that push and pushAll keep
+// their error-only answers.
 //
 // It calls route sys.sessionRemote.updateSettings on server serverID.
 func (c *SessionRemoteClient) UpdateSettings(ctx context.Context, serverID string, a0 session.ID, a1 session.Settings, a2 []string, a3 uint64) (WriteResult, error) {
@@ -191,6 +210,12 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			Handler: _SessionRemote_PushAll_Handler,
 		},
 		{
+			Route:     SessionRemotePushIfRoute,
+			NewArgs:   func() any { return new(_SessionRemote_PushIf_Args) },
+			NewResult: func() any { return new(_SessionRemote_PushIf_Result) },
+			Handler:   _SessionRemote_PushIf_Handler,
+		},
+		{
 			Route:   SessionRemoteUnbindRoute,
 			NewArgs: func() any { return new(_SessionRemote_Unbind_Args) },
 			Handler: _SessionRemote_Unbind_Handler,
@@ -241,6 +266,13 @@ func _SessionRemote_Push_Handler(ctx context.Context, impl, args, result any) er
 func _SessionRemote_PushAll_Handler(ctx context.Context, impl, args, result any) error {
 	a := args.(*_SessionRemote_PushAll_Args)
 	return impl.(SessionRemote).PushAll(ctx, a.A0, a.A1)
+}
+
+func _SessionRemote_PushIf_Handler(ctx context.Context, impl, args, result any) (err error) {
+	a := args.(*_SessionRemote_PushIf_Args)
+	r := result.(*_SessionRemote_PushIf_Result)
+	r.R0, err = impl.(SessionRemote).PushIf(ctx, a.A0, a.A1, a.A2, a.A3)
+	return err
 }
 
 func _SessionRemote_Unbind_Handler(ctx context.Context, impl, args, result any) error {
@@ -558,6 +590,79 @@ func (v *_SessionRemote_PushAll_Args) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _SessionRemote_PushIf_Args holds the arguments of [SessionRemote.PushIf] on the
+// wire.
+type _SessionRemote_PushIf_Args struct {
+	A0 session.ID `json:"a0"`
+	A1 string     `json:"a1"`
+	A2 string     `json:"a2"`
+	A3 uint64     `json:"a3"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	b = append(b, `,"a2":`...)
+	b = jsonwire.AppendString(b, v.A2)
+	b = append(b, `,"a3":`...)
+	b = jsonwire.AppendUint(b, v.A3)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.String(&v.A1)
+		case "a2":
+			d.String(&v.A2)
+		case "a3":
+			d.Uint64(&v.A3)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
+// _SessionRemote_PushIf_Result holds the result of [SessionRemote.PushIf] on the
+// wire.
+type _SessionRemote_PushIf_Result struct {
+	R0 WriteResult `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Result) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"r0":`...)
+	b = jsonwire.AppendUint(b, v.R0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Uint64((*uint64)(&v.R0))
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_Unbind_Args holds the arguments of [SessionRemote.Unbind] on the
 // wire.
 type _SessionRemote_Unbind_Args struct {
@@ -725,6 +830,19 @@ func (p SessionProxy) PushAll(ctx context.Context, a1 session.Settings) error {
 	return p.c.PushAll(ctx, p.serverID, p.key, a1)
 }
 
+// PushIf sets setting key of session sid to value, the setting's JSON
+// text, or deletes the key when value is "", if the session's revision
+// is still ifRevision; 0 sets no condition. It reports whether the write
+// was applied and the session's revision, as UpdateSettings does. The
+// value travels as a JSON string, which the generated code encodes and
+// decodes without reflection, so that a conditional push costs about
+// what a push does; see UpdateSettings for why it is not push's route.
+//
+// It calls route sys.sessionRemote.pushIf on the proxy's server, for the proxy's sid.
+func (p SessionProxy) PushIf(ctx context.Context, a1 string, a2 string, a3 uint64) (WriteResult, error) {
+	return p.c.PushIf(ctx, p.serverID, p.key, a1, a2, a3)
+}
+
 // Unbind removes the binding of session sid to uid.
 //
 // It calls route sys.sessionRemote.unbind on the proxy's server, for the proxy's sid.
@@ -740,10 +858,12 @@ func (p SessionProxy) Unbind(ctx context.Context, a1 string) error {
 // not an error. A key both set and deleted is ErrInvalidSetting; the
 // settings budget applies as for PushAll.
 //
-// It is not one of pomelo's routes. Conditional writes and pushes that
-// delete keys travel here, not in push and pushAll, so that a frontend
-// that predates them answers Unimplemented and changes nothing, where it
-// would have ignored the condition or the deletions.
+// It and PushIf are not pomelo's routes. Conditional writes, and
+// pushAlls that delete keys, travel through them rather than as extra
+// arguments to push and pushAll, so that a frontend that predates them
+// answers Unimplemented and changes nothing, where it would have ignored
+// the condition or the deletions; and so that push and pushAll keep
+// their error-only answers.
 //
 // It calls route sys.sessionRemote.updateSettings on the proxy's server, for the proxy's sid.
 func (p SessionProxy) UpdateSettings(ctx context.Context, a1 session.Settings, a2 []string, a3 uint64) (WriteResult, error) {
