@@ -1,8 +1,9 @@
 package session_test
 
 // One test per pomelo bug from SESSIONS.md (at the repository root) that concerns the
-// store, proving it is not copied. Bug 9 (lost updates between backends) is documented in
-// the package doc; the merge semantics it rests on are tested by TestPushAllMerges.
+// store, proving it is not copied. Bug 9 (lost updates between backends) is answered by
+// revisions and conditional writes (revision_ext_test.go, and sessionremote's tests); the
+// merge semantics it rests on are tested by TestPushAllMerges.
 
 import (
 	"bytes"
@@ -30,6 +31,7 @@ func TestExportFieldsPopulated(t *testing.T) {
 		ID:         s.ID(),
 		FrontendID: fid,
 		UID:        "u1",
+		Revision:   3, // created, bound, set
 		Settings:   session.Settings{"room": json.RawMessage(`7`)},
 	}
 	if diff := cmp.Diff(want, s.Export()); diff != "" {
@@ -49,7 +51,7 @@ func TestExportFieldsPopulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantJSON := `{"id":1,"frontendId":"frontend-server-1","uid":"u1","settings":{"room":7}}`
+	wantJSON := `{"id":1,"frontendId":"frontend-server-1","uid":"u1","revision":3,"settings":{"room":7}}`
 	if string(b) != wantJSON {
 		t.Errorf("JSON export = %s, want %s", b, wantJSON)
 	}

@@ -28,8 +28,12 @@
 // and in a different order from the events; callers that need ordered events must
 // serialise their own calls for a session.
 //
-// Settings updates from several writers are last-writer-wins per key, as in pomelo: a
-// backend that pushes all the settings of a stale snapshot with [Store.PushAll] overwrites
-// keys another backend has pushed since the snapshot was taken. Push single keys with
-// [Store.Push] where that matters.
+// # Revisions
+//
+// Every session has a revision ([Session.Revision], [Info.Revision]): 1 when it is
+// created, one more after each change of its uid or settings; calls that change nothing
+// leave it. [Store.Push] and [Store.PushAll] are last-writer-wins per key, as in pomelo;
+// [Store.PushIf] and [Store.PushAllIf] write only if the session is still at the revision
+// the writer read, and otherwise return [ErrRevisionConflict], so that writers who read,
+// change and write back lose no one's update.
 package session

@@ -38,4 +38,9 @@ var (
 	// ErrSettingsBudget means a change would grow a session's settings past the store's
 	// budget ([WithSettingsBudget]); the change was not made.
 	ErrSettingsBudget = errors.New("session: settings over budget")
+
+	// ErrRevisionConflict means a conditional write ([Store.PushIf], [Store.PushAllIf])
+	// named a revision the session no longer has: someone changed it since. Nothing was
+	// changed; the caller should read the session again.
+	ErrRevisionConflict = errors.New("session: revision conflict")
 )

@@ -116,7 +116,7 @@ func TestClosedSessionReadOnly(t *testing.T) {
 	st.OnClosed(func(cs *session.Session, _ string) { seen = cs.Export() })
 	s.Kick("")
 
-	want := session.Info{ID: s.ID(), FrontendID: fid, UID: "u", Settings: session.Settings{"room": []byte("7")}}
+	want := session.Info{ID: s.ID(), FrontendID: fid, UID: "u", Revision: 3, Settings: session.Settings{"room": []byte("7")}}
 	if diff := cmp.Diff(want, seen); diff != "" {
 		t.Fatalf("closed hook saw (-want +got):\n%s", diff)
 	}

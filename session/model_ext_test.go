@@ -69,6 +69,7 @@ type modelSession struct {
 	closed   bool
 	kicks    []string // what the connection should have been told
 	boundAt  int      // when uid was bound, in binds: GetByUID's order
+	rev      uint64   // the revision: 1 at creation, +1 per change
 }
 
 type modelChecker struct {
@@ -156,7 +157,7 @@ func (c *modelChecker) step(r *rand.Rand) {
 		if s.ID() != c.lastID {
 			c.fail("Create returned id %d, want %d", s.ID(), c.lastID)
 		}
-		c.sessions[s.ID()] = &modelSession{s: s, conn: conn, settings: map[string]string{}}
+		c.sessions[s.ID()] = &modelSession{s: s, conn: conn, settings: map[string]string{}, rev: 1}
 		c.order = append(c.order, s.ID())
 	case 3, 4, 5, 6:
 		op = fmt.Sprintf("Bind(%d, %q) handle=%v", id, uid, handle)
@@ -176,17 +177,39 @@ func (c *modelChecker) step(r *rand.Rand) {
 		want, events = c.unbind(id, uid, handle)
 	case 9, 10:
 		raw := c.pickRaw(r)
-		op = fmt.Sprintf("Push(%d, %q, %q)", id, key, raw)
-		err = c.st.Push(id, key, raw)
-		want = c.push(id, session.Settings{key: raw})
+		if r.IntN(2) == 0 {
+			op = fmt.Sprintf("Push(%d, %q, %q)", id, key, raw)
+			err = c.st.Push(id, key, raw)
+			want, _ = c.push(id, session.Settings{key: raw}, 0)
+			break
+		}
+		ifRev := c.pickRevision(r, ms)
+		op = fmt.Sprintf("PushIf(%d, %q, %q, %d)", id, key, raw, ifRev)
+		var rev, wantRev uint64
+		rev, err = c.st.PushIf(id, key, raw, ifRev)
+		want, wantRev = c.push(id, session.Settings{key: raw}, ifRev)
+		if rev != wantRev {
+			c.fail("%s returned revision %d, model %d", op, rev, wantRev)
+		}
 	case 11:
 		all := session.Settings{}
 		for range r.IntN(4) {
 			all[modelKeys[r.IntN(len(modelKeys))]] = c.pickRaw(r)
 		}
-		op = fmt.Sprintf("PushAll(%d, %s)", id, all)
-		err = c.st.PushAll(id, all)
-		want = c.push(id, all)
+		if r.IntN(2) == 0 {
+			op = fmt.Sprintf("PushAll(%d, %s)", id, all)
+			err = c.st.PushAll(id, all)
+			want, _ = c.push(id, all, 0)
+			break
+		}
+		ifRev := c.pickRevision(r, ms)
+		op = fmt.Sprintf("PushAllIf(%d, %s, %d)", id, all, ifRev)
+		var rev, wantRev uint64
+		rev, err = c.st.PushAllIf(id, all, ifRev)
+		want, wantRev = c.push(id, all, ifRev)
+		if rev != wantRev {
+			c.fail("%s returned revision %d, model %d", op, rev, wantRev)
+		}
 	case 12:
 		if ms == nil {
 			return
@@ -201,8 +224,9 @@ func (c *modelChecker) step(r *rand.Rand) {
 		}
 		op = fmt.Sprintf("Remove(%d, %q)", id, key)
 		ms.s.Remove(key)
-		if !ms.closed {
+		if _, ok := ms.settings[key]; ok && !ms.closed {
 			delete(ms.settings, key)
+			ms.rev++
 		}
 	case 14:
 		op = fmt.Sprintf("Kick(%d, %q) handle=%v", id, reason, handle)
@@ -251,6 +275,23 @@ func (c *modelChecker) pickID(r *rand.Rand) session.ID {
 	}
 }
 
+// pickRevision returns a condition for a write to ms: mostly its revision, else none,
+// one it had or one it has not reached.
+func (c *modelChecker) pickRevision(r *rand.Rand, ms *modelSession) uint64 {
+	if ms == nil {
+		return uint64(r.IntN(3))
+	}
+	switch r.IntN(5) {
+	case 0:
+		return 0
+	case 1:
+		return ms.rev - 1
+	case 2:
+		return ms.rev + 1
+	}
+	return ms.rev
+}
+
 func (c *modelChecker) pickRaw(r *rand.Rand) json.RawMessage {
 	raw := modelRaw[r.IntN(len(modelRaw))]
 	if raw == "" {
@@ -290,6 +331,7 @@ func (c *modelChecker) bind(id session.ID, uid string, handle bool) (error, []st
 		return session.ErrSingleSession, nil
 	}
 	ms.uid = uid
+	ms.rev++
 	c.binds++
 	ms.boundAt = c.binds
 	return nil, []string{fmt.Sprintf("bind %d %s", id, uid)}
@@ -307,19 +349,25 @@ func (c *modelChecker) unbind(id session.ID, uid string, handle bool) (error, []
 		return session.ErrNotBound, nil
 	}
 	ms.uid = ""
+	ms.rev++
 	return nil, []string{fmt.Sprintf("unbind %d %s", id, uid)}
 }
 
-func (c *modelChecker) push(id session.ID, all session.Settings) error {
+// push predicts a Push or PushAll (ifRev 0) or their conditional forms: the error and
+// the revision returned.
+func (c *modelChecker) push(id session.ID, all session.Settings, ifRev uint64) (error, uint64) {
 	if err := c.gone(id, false); err != nil {
-		return err
+		return err, 0
 	}
 	for _, raw := range all {
 		if raw != nil && !json.Valid(raw) {
-			return session.ErrInvalidValue
+			return session.ErrInvalidValue, 0
 		}
 	}
 	ms := c.sessions[id]
+	if ifRev != 0 && ifRev != ms.rev {
+		return session.ErrRevisionConflict, ms.rev
+	}
 	next := maps.Clone(ms.settings)
 	for k, raw := range all {
 		if raw == nil {
@@ -329,10 +377,13 @@ func (c *modelChecker) push(id session.ID, all session.Settings) error {
 		}
 	}
 	if overBudget(ms.settings, next) {
-		return session.ErrSettingsBudget
+		return session.ErrSettingsBudget, ms.rev
+	}
+	if !maps.Equal(ms.settings, next) {
+		ms.rev++
 	}
 	ms.settings = next
-	return nil
+	return nil, ms.rev
 }
 
 // overBudget reports whether changing settings from old to next grows them past
@@ -365,6 +416,9 @@ func (c *modelChecker) set(ms *modelSession, key string, v any) error {
 	next[key] = string(b)
 	if overBudget(ms.settings, next) {
 		return session.ErrSettingsBudget
+	}
+	if !maps.Equal(ms.settings, next) {
+		ms.rev++
 	}
 	ms.settings = next
 	return nil
@@ -400,7 +454,7 @@ func (c *modelChecker) liveByUID(uid string) []session.ID {
 }
 
 func (c *modelChecker) info(ms *modelSession) session.Info {
-	info := session.Info{ID: ms.s.ID(), FrontendID: fid, UID: ms.uid}
+	info := session.Info{ID: ms.s.ID(), FrontendID: fid, UID: ms.uid, Revision: ms.rev}
 	if len(ms.settings) > 0 {
 		info.Settings = session.Settings{}
 		for k, v := range ms.settings {
@@ -439,9 +493,9 @@ func (c *modelChecker) checkSession(op string, id session.ID) {
 	if want, got := c.info(ms), ms.s.Export(); !reflect.DeepEqual(want, got) {
 		c.fail("%s: Session.Export(%d) (-model +store):\n%s", op, id, cmp.Diff(want, got))
 	}
-	if ms.s.UID() != ms.uid || ms.s.Closed() != ms.closed {
-		c.fail("%s: session %d has uid %q closed %v, model %q %v",
-			op, id, ms.s.UID(), ms.s.Closed(), ms.uid, ms.closed)
+	if ms.s.UID() != ms.uid || ms.s.Closed() != ms.closed || ms.s.Revision() != ms.rev {
+		c.fail("%s: session %d has uid %q closed %v revision %d, model %q %v %d",
+			op, id, ms.s.UID(), ms.s.Closed(), ms.s.Revision(), ms.uid, ms.closed, ms.rev)
 	}
 	for _, k := range modelKeys {
 		raw, ok := ms.s.Raw(k)

@@ -416,6 +416,7 @@ func TestPomeloFrontendSessionPushAll(t *testing.T) {
 	if err := st.PushAll(snap.ID, snap.Settings); err != nil {
 		t.Fatalf("PushAll: %v", err)
 	}
+	snap.Revision++ // one change
 	if diff := cmp.Diff(snap, s.Export()); diff != "" {
 		t.Fatalf("session after PushAll (-snapshot +session):\n%s", diff)
 	}

@@ -47,6 +47,7 @@ type Session struct {
 	// exports read view.
 	mu     sync.Mutex
 	closed bool
+	rev    uint64         // the session's revision: 1 at creation, +1 per change
 	bound  *binding       // nil when not bound; kept after close so UID still reports it
 	set    *settingsState // nil while the session has no settings
 
@@ -76,6 +77,16 @@ func (s *Session) UID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.uidLocked()
+}
+
+// Revision returns the session's revision: 1 when it is created, one more after each
+// change of its uid or settings. A call that changes nothing (binding the uid the
+// session has, setting a key to the value it has, removing an absent key) leaves it as
+// it is. A closed session keeps the revision it had.
+func (s *Session) Revision() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rev
 }
 
 // Closed reports whether the session has been closed by a kick or a disconnect.
@@ -228,7 +239,7 @@ func (s *Session) setLocked(key string, raw json.RawMessage) error {
 			m[key] = raw
 		}
 	}
-	s.view.Store(nil)
+	s.changedLocked()
 	return nil
 }
 
@@ -266,8 +277,28 @@ func (s *Session) setAllLocked(changes Settings) error {
 			}
 		}
 	}
-	s.view.Store(nil)
+	s.changedLocked()
 	return nil
+}
+
+// checkWriteLocked returns why a store write that expects revision ifRevision (0: any)
+// cannot be made to the session, with the revision to report: the current one for a
+// conflict. The caller holds s.mu.
+func (s *Session) checkWriteLocked(ifRevision uint64) (uint64, error) {
+	switch {
+	case s.closed:
+		return 0, notFound(s.id)
+	case ifRevision != 0 && ifRevision != s.rev:
+		return s.rev, fmt.Errorf("%w: sid %d is at revision %d, not %d", ErrRevisionConflict, s.id, s.rev, ifRevision)
+	}
+	return 0, nil
+}
+
+// changedLocked records a change of the session: a new revision, and a new version for
+// the next export to publish.
+func (s *Session) changedLocked() {
+	s.rev++
+	s.view.Store(nil)
 }
 
 // checkBudgetLocked fails with ErrSettingsBudget when a change that leaves settings
@@ -320,7 +351,7 @@ func (s *Session) bind(uid string) (bool, error) {
 		return false, fmt.Errorf("%w: uid %q, sid %d", ErrSingleSession, uid, s.id)
 	}
 	s.bound = b
-	s.view.Store(nil)
+	s.changedLocked()
 	return true, nil
 }
 
@@ -340,7 +371,7 @@ func (s *Session) unbind(uid string) error {
 	}
 	s.store.uids.remove(s.bound)
 	s.bound = nil
-	s.view.Store(nil)
+	s.changedLocked()
 	return nil
 }
 

@@ -53,14 +53,14 @@ func TestInfoPrintsSettingsAsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{ID:1 FrontendID:connector-1 UID:user-42 Settings:map[name:"ada" room:7 seat:[1,2]]}`
+	want := `{ID:1 FrontendID:connector-1 UID:user-42 Revision:5 Settings:map[name:"ada" room:7 seat:[1,2]]}`
 	if got := fmt.Sprintf("%+v", info); got != want {
 		t.Errorf("%%+v of Info =\n%s\nwant\n%s", got, want)
 	}
 	if got := fmt.Sprintf("%+v", &info); got != "&"+want {
 		t.Errorf("%%+v of *Info =\n%s\nwant\n&%s", got, want)
 	}
-	wantV := `{1 connector-1 user-42 map[name:"ada" room:7 seat:[1,2]]}`
+	wantV := `{1 connector-1 user-42 5 map[name:"ada" room:7 seat:[1,2]]}`
 	if got := fmt.Sprintf("%v", info); got != wantV {
 		t.Errorf("%%v of Info =\n%s\nwant\n%s", got, wantV)
 	}

@@ -6,10 +6,15 @@ import "strconv"
 // An Info from [Store.Export], [Store.ExportByUID] or [Session.Export] never aliases the
 // store: its Settings are a deep copy. One from [Store.ExportShared] or
 // [Store.ExportSharedByUID] shares its Settings, read only.
+//
+// Revision is the session's revision when the snapshot was taken (see
+// [Session.Revision]); 0 means unknown, as in a snapshot from a frontend that predates
+// revisions.
 type Info struct {
 	ID         ID       `json:"id"`
 	FrontendID string   `json:"frontendId"`
 	UID        string   `json:"uid,omitempty"`
+	Revision   uint64   `json:"revision,omitempty"`
 	Settings   Settings `json:"settings,omitempty"`
 }
 
@@ -20,6 +25,9 @@ func (info Info) EncodedSize() int {
 	n := len(`{"id":`) + uintLen(uint64(info.ID)) + len(`,"frontendId":`) + quotedLen(info.FrontendID)
 	if info.UID != "" {
 		n += len(`,"uid":`) + quotedLen(info.UID)
+	}
+	if info.Revision != 0 {
+		n += len(`,"revision":`) + uintLen(info.Revision)
 	}
 	if len(info.Settings) > 0 {
 		n += len(`,"settings":`) + info.Settings.EncodedSize()
@@ -38,6 +46,7 @@ func uintLen(v uint64) int {
 // waits for a writer only when it builds the view, which takes constant time.
 type view struct {
 	uid    string
+	rev    uint64
 	closed bool
 	// settings is the session's settings map at the time of the view. The session
 	// stops writing to a map once a view holds it (settingsState.shared): it copies the
@@ -55,7 +64,7 @@ func (s *Session) snapshot() *view {
 	if v := s.view.Load(); v != nil {
 		return v
 	}
-	v := &view{closed: s.closed}
+	v := &view{rev: s.rev, closed: s.closed}
 	if s.bound != nil {
 		v.uid = s.bound.uid
 	}
@@ -69,5 +78,5 @@ func (s *Session) snapshot() *view {
 
 // info returns the Info of view v of session s, sharing v's settings.
 func (v *view) info(s *Session) Info {
-	return Info{ID: s.id, FrontendID: s.store.frontendID, UID: v.uid, Settings: v.settings}
+	return Info{ID: s.id, FrontendID: s.store.frontendID, UID: v.uid, Revision: v.rev, Settings: v.settings}
 }

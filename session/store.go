@@ -65,7 +65,7 @@ func (st *Store) SettingsBudget() int { return max(st.budget, 0) }
 // conn is how a kick reaches the client; it may be nil, in which case closing the session
 // only forgets it.
 func (st *Store) Create(conn Conn) *Session {
-	s := &Session{id: ID(st.lastID.Add(1)), store: st, conn: conn}
+	s := &Session{id: ID(st.lastID.Add(1)), store: st, conn: conn, rev: 1}
 	sh := st.shard(s.id)
 	sh.mu.Lock()
 	sh.m[s.id] = s
@@ -185,20 +185,30 @@ func (st *Store) Unbind(id ID, uid string) error {
 // budget; a failed push changes nothing. This is pomelo's sessionRemote push
 // (SessionService import).
 func (st *Store) Push(id ID, key string, value json.RawMessage) error {
+	_, err := st.PushIf(id, key, value, 0)
+	return err
+}
+
+// PushIf is [Store.Push] made conditional: it changes the session only if ifRevision is
+// its revision (see [Session.Revision]), or is 0, which sets no condition. It returns the
+// session's revision after the push, or with [ErrRevisionConflict] the revision the
+// session has now, when the condition failed and nothing was changed.
+func (st *Store) PushIf(id ID, key string, value json.RawMessage, ifRevision uint64) (uint64, error) {
 	s := st.Get(id)
 	if s == nil {
-		return notFound(id)
+		return 0, notFound(id)
 	}
 	raw, err := normalValue(value)
 	if err != nil {
-		return fmt.Errorf("%w: setting %q of sid %d", err, key, id)
+		return 0, fmt.Errorf("%w: setting %q of sid %d", err, key, id)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return notFound(id)
+	if rev, err := s.checkWriteLocked(ifRevision); err != nil {
+		return rev, err
 	}
-	return s.setLocked(key, raw)
+	err = s.setLocked(key, raw)
+	return s.rev, err
 }
 
 // PushAll merges settings into session id's settings: keys it names are set (or deleted,
@@ -207,24 +217,32 @@ func (st *Store) Push(id ID, key string, value json.RawMessage) error {
 // result would be over the store's budget ([ErrSettingsBudget]) or the session is
 // missing ([ErrSessionNotFound]), none is.
 func (st *Store) PushAll(id ID, settings Settings) error {
+	_, err := st.PushAllIf(id, settings, 0)
+	return err
+}
+
+// PushAllIf is [Store.PushAll] made conditional, as [Store.PushIf] is [Store.Push]:
+// every key, or none if ifRevision is neither 0 nor the session's revision.
+func (st *Store) PushAllIf(id ID, settings Settings, ifRevision uint64) (uint64, error) {
 	s := st.Get(id)
 	if s == nil {
-		return notFound(id)
+		return 0, notFound(id)
 	}
 	copied := make(Settings, len(settings))
 	for k, v := range settings {
 		raw, err := normalValue(v)
 		if err != nil {
-			return fmt.Errorf("%w: setting %q of sid %d", err, k, id)
+			return 0, fmt.Errorf("%w: setting %q of sid %d", err, k, id)
 		}
 		copied[k] = raw
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return notFound(id)
+	if rev, err := s.checkWriteLocked(ifRevision); err != nil {
+		return rev, err
 	}
-	return s.setAllLocked(copied)
+	err := s.setAllLocked(copied)
+	return s.rev, err
 }
 
 // Export returns a snapshot of session id sharing no memory with the store, or

@@ -3,6 +3,7 @@ package sessionremote
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -61,6 +62,7 @@ func (s *BackendSessionService) session(frontendID string, info session.Info) *B
 		id:       info.ID,
 		frontend: frontendID,
 		uid:      info.UID,
+		rev:      info.Revision,
 		settings: info.Settings,
 	}
 }
@@ -112,9 +114,45 @@ func (s *BackendSessionService) KickBySID(ctx context.Context, frontendID string
 	return s.c.KickBySid(ctx, frontendID, sid, reason)
 }
 
-// KickByUID closes every session of uid on frontendID with reason.
+// KickByUID closes every session of uid on frontendID with reason, in the
+// order they were bound.
 func (s *BackendSessionService) KickByUID(ctx context.Context, frontendID, uid, reason string) error {
 	return s.c.KickByUid(ctx, frontendID, uid, reason)
+}
+
+// UpdateAttempts is how many times [BackendSessionService.Update] reads a
+// session and runs its function before it gives up on a session that keeps
+// changing under it.
+const UpdateAttempts = 8
+
+// Update changes session sid on frontendID without losing anyone else's
+// change: it reads the session, lets f change the snapshot (Set, Remove), and
+// pushes what f changed only if the session is still at the revision it read
+// ([BackendSession.PushAllIfUnchanged]). When it is not, someone changed the
+// session in between: Update reads it again and runs f again, up to
+// [UpdateAttempts] times, and then returns the last conflict, an error
+// matching [ErrRevisionConflict].
+//
+// Any other error ends Update at once: f's own, ErrSessionNotFound, and
+// above all DeadlineExceeded, Canceled or Unavailable, after which the push
+// may or may not have been applied, so that running f again could apply it
+// twice. f may run several times and must only change the snapshot it is
+// given; it must not call the frontend.
+func (s *BackendSessionService) Update(ctx context.Context, frontendID string, sid session.ID, f func(*BackendSession) error) error {
+	var err error
+	for range UpdateAttempts {
+		var bs *BackendSession
+		if bs, err = s.Get(ctx, frontendID, sid); err != nil {
+			return err
+		}
+		if err = f(bs); err != nil {
+			return err
+		}
+		if err = bs.PushAllIfUnchanged(ctx); !errors.Is(err, ErrRevisionConflict) {
+			return err
+		}
+	}
+	return err
 }
 
 func encodeSetting(key string, value any) (json.RawMessage, error) {
@@ -126,12 +164,16 @@ func encodeSetting(key string, value any) (json.RawMessage, error) {
 }
 
 // BackendSession is a backend's snapshot of one session held by a frontend:
-// pomelo's BackendSession. Reads and Set are local; Bind, Unbind, Push and
-// PushAll change the real session through sys.sessionRemote.
+// pomelo's BackendSession. Reads, Set and Remove are local; Bind, Unbind,
+// Push and PushAll change the real session through sys.sessionRemote.
 //
-// Two backends pushing the same session race, last write wins per key, and
-// PushAll from an old snapshot puts back the values of that snapshot for
-// every key it holds. Push only the keys you changed, as pomelo advises.
+// A snapshot remembers which keys it changed since it was read or last
+// pushed them: PushAll sends only those (sets and deletions), so it never
+// puts back a key some other backend has changed since. Two backends writing
+// the same key still race, and the last write wins, as in pomelo; the
+// conditional writes, PushIfUnchanged and PushAllIfUnchanged, instead refuse
+// to apply when anyone changed the session after the snapshot's revision
+// ([BackendSessionService.Update] retries them).
 //
 // A BackendSession is safe for concurrent use.
 type BackendSession struct {
@@ -141,7 +183,13 @@ type BackendSession struct {
 
 	mu       sync.Mutex
 	uid      string
+	rev      uint64
 	settings session.Settings
+	// dirty holds the keys Set or Removed and not pushed since, each with
+	// the number of its latest change, so that a push clears a key only if
+	// it was not changed again while the push was on its way.
+	dirty   map[string]uint64
+	changes uint64
 }
 
 // ID returns the session id, unique within its frontend.
@@ -156,6 +204,17 @@ func (s *BackendSession) UID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.uid
+}
+
+// Revision returns the session's revision when the snapshot was taken, or
+// after this snapshot's latest conditional write. The session's other
+// changes since, this snapshot's Bind, Unbind, Push and PushAll included,
+// are not counted: a conditional write after them conflicts. 0 means the
+// frontend did not say (it predates revisions).
+func (s *BackendSession) Revision() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rev
 }
 
 // Bind binds the session to uid on its frontend; on success [BackendSession.UID]
@@ -195,15 +254,26 @@ func (s *BackendSession) Set(key string, value any) error {
 		s.settings = make(session.Settings)
 	}
 	s.settings[key] = raw
+	s.changedLocked(key)
 	return nil
 }
 
-// Remove deletes a setting locally; [BackendSession.Push] of key then
-// deletes it on the frontend too.
+// Remove deletes a setting locally; [BackendSession.Push] of key, or
+// [BackendSession.PushAll], then deletes it on the frontend too.
 func (s *BackendSession) Remove(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.settings, key)
+	s.changedLocked(key)
+}
+
+// changedLocked marks key as changed since the snapshot was read or pushed.
+func (s *BackendSession) changedLocked(key string) {
+	if s.dirty == nil {
+		s.dirty = make(map[string]uint64)
+	}
+	s.changes++
+	s.dirty[key] = s.changes
 }
 
 // Get decodes setting key into into, a pointer, and reports whether the
@@ -223,33 +293,169 @@ func (s *BackendSession) Get(key string, into any) (bool, error) {
 }
 
 // Push sends the local value of key to the frontend, or deletes the key
-// there when it has no local value.
+// there when it has no local value. The last write of a key wins, as in
+// pomelo; see [BackendSession.PushIfUnchanged] for the write that does not
+// overwrite changes it has not seen.
 func (s *BackendSession) Push(ctx context.Context, key string) error {
+	// One key needs none of changed's maps, and Push is the common write.
 	s.mu.Lock()
 	raw := s.settings[key]
+	n, changed := s.dirty[key]
 	s.mu.Unlock()
-	return s.proxy.Push(ctx, key, Setting{JSON: raw})
-}
-
-// PushAll merges every local setting into the frontend's session; keys that
-// exist only on the frontend are kept, and keys removed locally are not
-// deleted there: Push each of those.
-func (s *BackendSession) PushAll(ctx context.Context) error {
-	s.mu.Lock()
-	all := s.settings.Clone()
-	s.mu.Unlock()
-	if all == nil {
-		all = session.Settings{}
+	if err := s.proxy.Push(ctx, key, Setting{JSON: raw}); err != nil {
+		return err
 	}
-	return s.proxy.PushAll(ctx, all)
+	if changed {
+		s.mu.Lock()
+		if s.dirty[key] == n {
+			delete(s.dirty, key)
+		}
+		s.mu.Unlock()
+	}
+	return nil
 }
 
-// Export returns {ID, FrontendID, UID, Settings}, a deep copy: changing it
-// changes nothing here.
+// PushAll sends the frontend every key changed locally since the snapshot
+// was read or last pushed, set or deleted, and merges them into its
+// settings: keys the snapshot did not change are left as the frontend has
+// them. On success those keys count as pushed; on failure they stay changed,
+// for the next PushAll. The last write of a key wins, as in pomelo; see
+// [BackendSession.PushAllIfUnchanged].
+//
+// Without deletions it is pomelo's pushAll; with some, it goes through
+// UpdateSettings, which only frontends that know revisions serve.
+func (s *BackendSession) PushAll(ctx context.Context) error {
+	c := s.changed()
+	var err error
+	if len(c.deleted) == 0 {
+		err = s.proxy.PushAll(ctx, c.setOrEmpty())
+	} else {
+		_, err = s.proxy.UpdateSettings(ctx, c.set, c.deleted, 0)
+	}
+	if err != nil {
+		return err
+	}
+	s.pushed(c, 0, 0)
+	return nil
+}
+
+// PushIfUnchanged is [BackendSession.Push] made conditional: it sets (or
+// deletes) key on the frontend only if the session is still at this
+// snapshot's revision. If anyone changed the session since, it changes
+// nothing and returns a [*ConflictError] (ErrRevisionConflict, Aborted) with
+// the session's current revision. On success the snapshot's revision
+// becomes the session's new one, so that writes can follow one another.
+func (s *BackendSession) PushIfUnchanged(ctx context.Context, key string) error {
+	s.mu.Lock()
+	rev := s.rev
+	raw := s.settings[key]
+	n, changed := s.dirty[key]
+	s.mu.Unlock()
+	if rev == 0 {
+		return s.errNoRevision()
+	}
+	res, err := s.proxy.PushIf(ctx, key, string(raw), rev)
+	if err != nil {
+		return err
+	}
+	if !res.Applied() {
+		return &ConflictError{SID: s.id, Expected: rev, Revision: res.Revision()}
+	}
+	s.mu.Lock()
+	if changed && s.dirty[key] == n {
+		delete(s.dirty, key)
+	}
+	if s.rev == rev {
+		s.rev = res.Revision()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// PushAllIfUnchanged is [BackendSession.PushAll] made conditional, as
+// PushIfUnchanged is Push: every changed key or, when the session has
+// changed since this snapshot's revision, none.
+func (s *BackendSession) PushAllIfUnchanged(ctx context.Context) error {
+	return s.updateIf(ctx, s.changed())
+}
+
+func (s *BackendSession) errNoRevision() error {
+	return fmt.Errorf("%w: sid %d on %s", ErrNoRevision, s.id, s.frontend)
+}
+
+func (s *BackendSession) updateIf(ctx context.Context, c changes) error {
+	if c.rev == 0 {
+		return s.errNoRevision()
+	}
+	res, err := s.proxy.UpdateSettings(ctx, c.set, c.deleted, c.rev)
+	if err != nil {
+		return err
+	}
+	if !res.Applied() {
+		return &ConflictError{SID: s.id, Expected: c.rev, Revision: res.Revision()}
+	}
+	s.pushed(c, c.rev, res.Revision())
+	return nil
+}
+
+// changes is what a PushAll sends: the values of changed keys that are set,
+// the changed keys that are not, and their change numbers, as of the
+// snapshot's revision rev.
+type changes struct {
+	set     session.Settings
+	deleted []string
+	numbers map[string]uint64
+	rev     uint64
+}
+
+// changed returns every key changed since the snapshot was read or pushed,
+// as PushAll and PushAllIfUnchanged send them.
+func (s *BackendSession) changed() changes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := changes{rev: s.rev, numbers: maps.Clone(s.dirty)}
+	for _, k := range slices.Sorted(maps.Keys(s.dirty)) {
+		if raw, ok := s.settings[k]; ok {
+			if c.set == nil {
+				c.set = make(session.Settings)
+			}
+			c.set[k] = raw // values are replaced, never modified: no copy
+		} else {
+			c.deleted = append(c.deleted, k)
+		}
+	}
+	return c
+}
+
+func (c changes) setOrEmpty() session.Settings {
+	if c.set == nil {
+		return session.Settings{}
+	}
+	return c.set
+}
+
+// pushed records that c reached the frontend: its keys are no longer
+// changed, unless they changed again meanwhile, and a conditional write from
+// revision from took the session to revision to.
+func (s *BackendSession) pushed(c changes, from, to uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, n := range c.numbers {
+		if s.dirty[k] == n {
+			delete(s.dirty, k)
+		}
+	}
+	if from != 0 && s.rev == from {
+		s.rev = to
+	}
+}
+
+// Export returns {ID, FrontendID, UID, Revision, Settings}, a deep copy:
+// changing it changes nothing here.
 func (s *BackendSession) Export() session.Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return session.Info{ID: s.id, FrontendID: s.frontend, UID: s.uid, Settings: s.settings.Clone()}
+	return session.Info{ID: s.id, FrontendID: s.frontend, UID: s.uid, Revision: s.rev, Settings: s.settings.Clone()}
 }
 
 // Keys returns the names of the local settings, sorted.

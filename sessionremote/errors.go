@@ -2,6 +2,7 @@ package sessionremote
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
@@ -35,7 +36,38 @@ var (
 	// than the frontend's payload limit to send ([WithMaxPayload]). The error
 	// names the sid or uid; a uid's list is refused whole, never cut short.
 	ErrAnswerTooLarge = runtime.NewError(runtime.ResourceExhausted, "answer exceeds the payload limit")
+	// ErrRevisionConflict: a conditional write was not applied because the
+	// session had changed since the revision it expected. The error is a
+	// [*ConflictError], which carries the session's current revision. Read
+	// the session again and redo the change, as
+	// [BackendSessionService.Update] does.
+	ErrRevisionConflict = runtime.NewError(runtime.Aborted, "session revision conflict")
+	// ErrNoRevision: a conditional write from a snapshot that carries no
+	// revision, which a frontend that predates revisions sends. Nothing was
+	// sent: without a revision the write could only be unconditional.
+	ErrNoRevision = runtime.NewError(runtime.FailedPrecondition, "session snapshot has no revision")
 )
+
+// A ConflictError is the error of a conditional write that was not applied
+// because the session had changed. It matches [ErrRevisionConflict], code
+// Aborted; errors.As gives the revisions:
+//
+//	var conflict *sessionremote.ConflictError
+//	if errors.As(err, &conflict) { ... conflict.Revision ... }
+type ConflictError struct {
+	SID      session.ID // the session
+	Expected uint64     // the revision the write expected
+	Revision uint64     // the revision the session had instead
+}
+
+// Error says which session conflicted and its revisions, after
+// [ErrRevisionConflict]'s own message.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%v: sid %d is at revision %d, not %d", ErrRevisionConflict, e.SID, e.Revision, e.Expected)
+}
+
+// Unwrap returns [ErrRevisionConflict], which gives the error its code.
+func (e *ConflictError) Unwrap() error { return ErrRevisionConflict }
 
 // storeErrors pairs the store's errors with the coded ones.
 var storeErrors = []struct {

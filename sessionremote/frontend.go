@@ -2,6 +2,8 @@ package sessionremote
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
@@ -65,6 +67,48 @@ func (f *Frontend) Push(ctx context.Context, sid session.ID, key string, value S
 // PushAll implements [SessionRemote.PushAll].
 func (f *Frontend) PushAll(ctx context.Context, sid session.ID, settings session.Settings) error {
 	return coded(f.store.PushAll(sid, settings))
+}
+
+// PushIf implements [SessionRemote.PushIf].
+func (f *Frontend) PushIf(ctx context.Context, sid session.ID, key string, value string, ifRevision uint64) (WriteResult, error) {
+	var raw json.RawMessage
+	if value != "" {
+		raw = json.RawMessage(value)
+	}
+	return writeResult(f.store.PushIf(sid, key, raw, ifRevision))
+}
+
+// UpdateSettings implements [SessionRemote.UpdateSettings].
+func (f *Frontend) UpdateSettings(ctx context.Context, sid session.ID, set session.Settings, deleted []string, ifRevision uint64) (WriteResult, error) {
+	changes := make(session.Settings, len(set)+len(deleted))
+	for k, v := range set {
+		if v == nil {
+			// Not from the wire, where a value is at least null: a Go caller's
+			// nil would delete, so it has to say so in deleted.
+			return 0, fmt.Errorf("%w: key %q has no value", ErrInvalidSetting, k)
+		}
+		changes[k] = v
+	}
+	for _, k := range deleted {
+		if _, ok := set[k]; ok {
+			return 0, fmt.Errorf("%w: key %q is both set and deleted", ErrInvalidSetting, k)
+		}
+		changes[k] = nil
+	}
+	return writeResult(f.store.PushAllIf(sid, changes, ifRevision))
+}
+
+// writeResult turns what a conditional store write returned into the answer
+// of the route: a failed condition is a result, not an error, so that the
+// revision travels with it.
+func writeResult(rev uint64, err error) (WriteResult, error) {
+	switch {
+	case errors.Is(err, session.ErrRevisionConflict):
+		return NewWriteResult(false, rev), nil
+	case err != nil:
+		return 0, coded(err)
+	}
+	return NewWriteResult(true, rev), nil
 }
 
 // Sizes of the wire result structs around their one field: {"r0":...}.

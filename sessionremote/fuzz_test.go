@@ -19,11 +19,14 @@ func FuzzDispatch(f *testing.F) {
 		sessionremote.SessionRemotePushRoute, sessionremote.SessionRemotePushAllRoute,
 		sessionremote.SessionRemoteGetBackendSessionBySidRoute, sessionremote.SessionRemoteGetBackendSessionsByUidRoute,
 		sessionremote.SessionRemoteKickBySidRoute, sessionremote.SessionRemoteKickByUidRoute,
+		sessionremote.SessionRemotePushIfRoute, sessionremote.SessionRemoteUpdateSettingsRoute,
 	}
 	for i := range routes {
 		for _, seed := range []string{
 			`{"a0":1,"a1":"u1"}`, `{"a0":1,"a1":"k","a2":{"json":{"x":[1,2]}}}`, `{"a0":1,"a1":{"k":"v","n":null}}`,
 			`{"a0":"u1","a1":"bye"}`, `{"a0":-1}`, `{"a0":18446744073709551616}`, `{"a0":1,"a1":"k","a2":{"json":"{"}}`, `[`, ``, `null`,
+			`{"a0":1,"a1":"k","a2":"[1]","a3":2}`, `{"a0":1,"a1":"k","a2":"{","a3":0}`, `{"a0":1,"a1":"k","a2":"","a3":2}`,
+			`{"a0":1,"a1":{"k":1},"a2":["x"],"a3":1}`, `{"a0":1,"a1":{"k":1},"a2":["k"],"a3":0}`, `{"a0":1,"a2":["x","x"],"a3":99}`,
 		} {
 			f.Add(uint8(i), []byte(seed))
 		}
@@ -38,12 +41,17 @@ func FuzzDispatch(f *testing.F) {
 		if resp.Code == runtime.OK && resp.Key != "" {
 			t.Fatalf("success with an error key %q", resp.Key)
 		}
-		// Every value the store holds can be read back.
+		// Every value the store holds can be read back, and the revision
+		// moved only with a change.
 		store.Range(func(s *session.Session) bool {
-			for k, v := range s.Export().Settings {
+			info := s.Export()
+			for k, v := range info.Settings {
 				if !json.Valid(v) {
 					t.Fatalf("store holds invalid JSON for %q: %q", k, v)
 				}
+			}
+			if changed := info.UID != "u1" || len(info.Settings) > 0; changed != (info.Revision > 2) {
+				t.Fatalf("session %+v: revision %d for changed = %v", info, info.Revision, changed)
 			}
 			return true
 		})

@@ -29,7 +29,8 @@ type modelSession struct {
 	closed   bool
 	kicks    []string // reasons the connection was told
 	conn     *conn
-	boundAt  int // when uid was bound, in the worker's binds: getByUid's order
+	boundAt  int    // when uid was bound, in the worker's binds: getByUid's order
+	rev      uint64 // the revision: 1 at creation, +1 per change
 }
 
 // worker drives one goroutine's share of the store: its own sessions and its
@@ -98,7 +99,7 @@ func (w *worker) step(ctx context.Context) {
 		cn := &conn{}
 		ns := w.c.store.Create(cn)
 		w.ids = append(w.ids, ns.ID())
-		w.m[ns.ID()] = &modelSession{settings: map[string]string{}, conn: cn}
+		w.m[ns.ID()] = &modelSession{settings: map[string]string{}, conn: cn, rev: 1}
 	case r < 30:
 		op = "bind"
 		uid := w.uid()
@@ -115,6 +116,7 @@ func (w *worker) step(ctx context.Context) {
 			want = sessionremote.ErrSingleSession
 		default:
 			s.uid = uid
+			s.rev++
 			w.binds++
 			s.boundAt = w.binds
 		}
@@ -142,6 +144,7 @@ func (w *worker) step(ctx context.Context) {
 			want = sessionremote.ErrNotBound
 		default:
 			s.uid = ""
+			s.rev++
 		}
 		w.expect(fmt.Sprintf("unbind(%d, %q)", id, uid), w.c.svc.Unbind(ctx, fid, id, uid), want)
 	case r < 60:
@@ -153,9 +156,9 @@ func (w *worker) step(ctx context.Context) {
 		if s == nil {
 			want = sessionremote.ErrSessionNotFound
 		} else if absent {
-			delete(s.settings, key)
+			s.apply(map[string]*string{key: nil})
 		} else {
-			s.settings[key] = val
+			s.apply(map[string]*string{key: &val})
 		}
 		setting := sessionremote.Setting{JSON: json.RawMessage(val)}
 		if absent {
@@ -172,11 +175,83 @@ func (w *worker) step(ctx context.Context) {
 		if s == nil {
 			want = sessionremote.ErrSessionNotFound
 		} else {
+			changes := map[string]*string{}
 			for k, v := range all {
-				s.settings[k] = string(v)
+				changes[k] = new(string(v))
 			}
+			s.apply(changes)
 		}
 		w.expect("pushAll", w.c.raw.PushAll(ctx, fid, id, all), want)
+	case r < 72:
+		op = "pushIf"
+		key := "k" + strconv.Itoa(w.rng.IntN(5))
+		val := []string{"", "{", strconv.Itoa(w.rng.IntN(1000)), strconv.Itoa(w.rng.IntN(1000))}[w.rng.IntN(4)]
+		var ifRev uint64
+		if s != nil {
+			ifRev = []uint64{0, s.rev, s.rev, s.rev - 1, s.rev + 1}[w.rng.IntN(5)]
+		}
+		var want error
+		var wantRes sessionremote.WriteResult
+		switch {
+		case s == nil:
+			want = sessionremote.ErrSessionNotFound
+		case val == "{":
+			want = sessionremote.ErrInvalidSetting
+		case ifRev != 0 && ifRev != s.rev:
+			wantRes = sessionremote.NewWriteResult(false, s.rev)
+		case val == "":
+			s.apply(map[string]*string{key: nil})
+			wantRes = sessionremote.NewWriteResult(true, s.rev)
+		default:
+			s.apply(map[string]*string{key: &val})
+			wantRes = sessionremote.NewWriteResult(true, s.rev)
+		}
+		res, err := w.c.raw.PushIf(ctx, fid, id, key, val, ifRev)
+		w.expect(fmt.Sprintf("pushIf(%d, %q, %q, %d)", id, key, val, ifRev), err, want)
+		if err == nil && res != wantRes {
+			w.t.Errorf("%s pushIf(%d, %q, %q, %d) = applied %v revision %d, model %v %d", w.name, id, key, val, ifRev,
+				res.Applied(), res.Revision(), wantRes.Applied(), wantRes.Revision())
+		}
+	case r < 74:
+		op = "updateSettings"
+		set := session.Settings{}
+		changes := map[string]*string{}
+		var deleted []string
+		for range w.rng.IntN(3) {
+			k := "k" + strconv.Itoa(w.rng.IntN(5))
+			if _, dup := changes[k]; dup {
+				continue
+			}
+			if w.rng.IntN(3) == 0 {
+				deleted = append(deleted, k)
+				changes[k] = nil
+			} else {
+				v := strconv.Itoa(w.rng.IntN(1000))
+				set[k] = json.RawMessage(v)
+				changes[k] = &v
+			}
+		}
+		var ifRev uint64
+		if s != nil {
+			ifRev = []uint64{0, s.rev, s.rev, s.rev - 1, s.rev + 1}[w.rng.IntN(5)]
+		}
+		var want error
+		var wantRes sessionremote.WriteResult
+		switch {
+		case s == nil:
+			want = sessionremote.ErrSessionNotFound
+		case ifRev != 0 && ifRev != s.rev:
+			wantRes = sessionremote.NewWriteResult(false, s.rev)
+		default:
+			s.apply(changes)
+			wantRes = sessionremote.NewWriteResult(true, s.rev)
+		}
+		res, err := w.c.raw.UpdateSettings(ctx, fid, id, set, deleted, ifRev)
+		w.expect(fmt.Sprintf("updateSettings(%d, %s, %q, %d)", id, set, deleted, ifRev), err, want)
+		if err == nil && res != wantRes {
+			w.t.Errorf("%s updateSettings(%d, %s, %q, %d) = applied %v revision %d, model %v %d", w.name, id, set, deleted, ifRev,
+				res.Applied(), res.Revision(), wantRes.Applied(), wantRes.Revision())
+		}
 	case r < 76:
 		op = "kickBySid"
 		reason := []string{"", "cheat"}[w.rng.IntN(2)]
@@ -226,9 +301,26 @@ func (w *worker) step(ctx context.Context) {
 	w.ops[op]++
 }
 
+// apply merges changes (nil deletes) into the settings, counting a revision
+// when they change anything.
+func (s *modelSession) apply(changes map[string]*string) {
+	next := maps.Clone(s.settings)
+	for k, v := range changes {
+		if v == nil {
+			delete(next, k)
+		} else {
+			next[k] = *v
+		}
+	}
+	if !maps.Equal(next, s.settings) {
+		s.rev++
+	}
+	s.settings = next
+}
+
 func (w *worker) info(id session.ID) session.Info {
 	s := w.m[id]
-	info := session.Info{ID: id, FrontendID: fid, UID: s.uid}
+	info := session.Info{ID: id, FrontendID: fid, UID: s.uid, Revision: s.rev}
 	if len(s.settings) > 0 {
 		info.Settings = session.Settings{}
 		for k, v := range s.settings {

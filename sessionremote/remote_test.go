@@ -126,6 +126,8 @@ func TestOverNetworks(t *testing.T) {
 		{"SettingsRoundTripLosslessly", TestSettingsRoundTripLosslessly},
 		{"PushesOfDifferentKeysDoNotClobber", TestPushesOfDifferentKeysDoNotClobber}, {"Model", TestModelThroughRPC},
 		{"SettingsBudget", TestSettingsBudgetThroughRPC}, {"AnswerTooLarge", TestAnswerTooLarge},
+		{"Revisions", TestRevisions}, {"StalePushAll", TestPushAllFromAStaleSnapshot},
+		{"ConditionalWrites", TestConditionalWrites}, {"RacingBackends", TestRacingBackends},
 	}
 	for _, n := range []string{"tcp", "nats"} {
 		t.Run(n, func(t *testing.T) {
@@ -154,7 +156,7 @@ func wantErr(t *testing.T, err, sentinel error, code runtime.Code) {
 	}
 }
 
-// The operation table of SESSIONS.md, row by row, through the generated
+// pomelo's sys.sessionRemote, operation by operation, through the generated
 // client over the in-process transport.
 
 func TestBind(t *testing.T) {
@@ -286,7 +288,7 @@ func TestGetBySid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := session.Info{ID: s.ID(), FrontendID: fid, UID: "u1", Settings: session.Settings{"lvl": json.RawMessage("3")}}
+	want := session.Info{ID: s.ID(), FrontendID: fid, UID: "u1", Revision: 3, Settings: session.Settings{"lvl": json.RawMessage("3")}}
 	if diff := cmp.Diff(want, bs.Export()); diff != "" {
 		t.Errorf("export (-want +got):\n%s", diff)
 	}
@@ -371,7 +373,7 @@ func TestKickByUid(t *testing.T) {
 	}
 }
 
-// BackendSession, as SESSIONS.md describes it.
+// BackendSession, as pomelo's, with its bugs fixed.
 
 func TestBackendSession(t *testing.T) {
 	c := newCluster(t)

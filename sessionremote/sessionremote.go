@@ -55,6 +55,31 @@ type SessionRemote interface {
 	// KickByUid closes every session bound to uid, in bind order, as
 	// KickBySid.
 	KickByUid(ctx context.Context, uid string, reason string) error
+
+	// PushIf sets setting key of session sid to value, the setting's JSON
+	// text, or deletes the key when value is "", if the session's revision
+	// is still ifRevision; 0 sets no condition. It reports whether the write
+	// was applied and the session's revision, as UpdateSettings does. The
+	// value travels as a JSON string, which the generated code encodes and
+	// decodes without reflection, so that a conditional push costs about
+	// what a push does; see UpdateSettings for why it is not push's route.
+	PushIf(ctx context.Context, sid session.ID, key string, value string, ifRevision uint64) (WriteResult, error)
+
+	// UpdateSettings sets the keys of set to their values and deletes the
+	// keys in deleted, in the settings of session sid, all or none, if the
+	// session's revision is still ifRevision; 0 sets no condition. It reports
+	// whether the write was applied and the session's revision: after the
+	// write when it was, the current one when the condition failed, which is
+	// not an error. A key both set and deleted is ErrInvalidSetting; the
+	// settings budget applies as for PushAll.
+	//
+	// It and PushIf are not pomelo's routes. Conditional writes, and
+	// pushAlls that delete keys, travel through them rather than as extra
+	// arguments to push and pushAll, so that a frontend that predates them
+	// answers Unimplemented and changes nothing, where it would have ignored
+	// the condition or the deletions; and so that push and pushAll keep
+	// their error-only answers.
+	UpdateSettings(ctx context.Context, sid session.ID, set session.Settings, deleted []string, ifRevision uint64) (WriteResult, error)
 }
 
 // Setting is one setting's value as [SessionRemote.Push] carries it: a JSON
@@ -66,3 +91,28 @@ type Setting struct {
 
 // Absent reports whether s carries no value.
 func (s Setting) Absent() bool { return len(s.JSON) == 0 }
+
+// WriteResult is the answer of [SessionRemote.UpdateSettings]: whether the
+// write was applied, and the session's revision, after the write when it was
+// applied or the current one when its condition failed.
+//
+// On the wire it is one JSON number, the revision times two plus one when
+// the write was not applied, so that it costs a conditional write no more
+// than an integer to encode and decode. Revisions stay far below 2^63.
+type WriteResult uint64
+
+// NewWriteResult returns the result of a write at revision rev.
+func NewWriteResult(applied bool, rev uint64) WriteResult {
+	r := WriteResult(rev << 1)
+	if !applied {
+		r |= 1
+	}
+	return r
+}
+
+// Applied reports whether the write was applied.
+func (r WriteResult) Applied() bool { return r&1 == 0 }
+
+// Revision returns the session's revision: after the write, if it was
+// applied, else the revision that made its condition fail.
+func (r WriteResult) Revision() uint64 { return uint64(r >> 1) }

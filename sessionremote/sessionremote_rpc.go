@@ -33,8 +33,12 @@ const (
 	SessionRemotePushRoute = "sys.sessionRemote.push"
 	// SessionRemotePushAllRoute is the route of [SessionRemote.PushAll].
 	SessionRemotePushAllRoute = "sys.sessionRemote.pushAll"
+	// SessionRemotePushIfRoute is the route of [SessionRemote.PushIf].
+	SessionRemotePushIfRoute = "sys.sessionRemote.pushIf"
 	// SessionRemoteUnbindRoute is the route of [SessionRemote.Unbind].
 	SessionRemoteUnbindRoute = "sys.sessionRemote.unbind"
+	// SessionRemoteUpdateSettingsRoute is the route of [SessionRemote.UpdateSettings].
+	SessionRemoteUpdateSettingsRoute = "sys.sessionRemote.updateSettings"
 )
 
 // SessionRemoteClient calls service sys.sessionRemote on any server, through a
@@ -134,6 +138,29 @@ func (c *SessionRemoteClient) PushAll(
 	return c.inv.Invoke(ctx, serverID, SessionRemotePushAllRoute, args, nil)
 }
 
+// PushIf sets setting key of session sid to value, the setting's JSON
+// text, or deletes the key when value is "", if the session's revision
+// is still ifRevision; 0 sets no condition. It reports whether the write
+// was applied and the session's revision, as UpdateSettings does. The
+// value travels as a JSON string, which the generated code encodes and
+// decodes without reflection, so that a conditional push costs about
+// what a push does; see UpdateSettings for why it is not push's route.
+//
+// It calls route sys.sessionRemote.pushIf on server serverID.
+func (c *SessionRemoteClient) PushIf(
+	ctx context.Context,
+	serverID string,
+	sid session.ID,
+	key string,
+	value string,
+	ifRevision uint64,
+) (WriteResult, error) {
+	args := &_SessionRemote_PushIf_Args{A0: sid, A1: key, A2: value, A3: ifRevision}
+	var out _SessionRemote_PushIf_Result
+	err := c.inv.Invoke(ctx, serverID, SessionRemotePushIfRoute, args, &out)
+	return out.R0, err
+}
+
 // Unbind removes the binding of session sid to uid.
 //
 // It calls route sys.sessionRemote.unbind on server serverID.
@@ -142,6 +169,36 @@ func (c *SessionRemoteClient) Unbind(
 ) error {
 	args := &_SessionRemote_Unbind_Args{A0: sid, A1: uid}
 	return c.inv.Invoke(ctx, serverID, SessionRemoteUnbindRoute, args, nil)
+}
+
+// UpdateSettings sets the keys of set to their values and deletes the
+// keys in deleted, in the settings of session sid, all or none, if the
+// session's revision is still ifRevision; 0 sets no condition. It reports
+// whether the write was applied and the session's revision: after the
+// write when it was, the current one when the condition failed, which is
+// not an error. A key both set and deleted is ErrInvalidSetting; the
+// settings budget applies as for PushAll.
+//
+// It and PushIf are not pomelo's routes. Conditional writes, and
+// pushAlls that delete keys, travel through them rather than as extra
+// arguments to push and pushAll, so that a frontend that predates them
+// answers Unimplemented and changes nothing, where it would have ignored
+// the condition or the deletions; and so that push and pushAll keep
+// their error-only answers.
+//
+// It calls route sys.sessionRemote.updateSettings on server serverID.
+func (c *SessionRemoteClient) UpdateSettings(
+	ctx context.Context,
+	serverID string,
+	sid session.ID,
+	set session.Settings,
+	deleted []string,
+	ifRevision uint64,
+) (WriteResult, error) {
+	args := &_SessionRemote_UpdateSettings_Args{A0: sid, A1: set, A2: deleted, A3: ifRevision}
+	var out _SessionRemote_UpdateSettings_Result
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteUpdateSettingsRoute, args, &out)
+	return out.R0, err
 }
 
 // RegisterSessionRemoteServer registers impl on r to serve service
@@ -193,9 +250,21 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			Handler: _SessionRemote_PushAll_Handler,
 		},
 		{
+			Route:     SessionRemotePushIfRoute,
+			NewArgs:   func() any { return &_SessionRemote_PushIf_Args{} },
+			NewResult: func() any { return &_SessionRemote_PushIf_Result{} },
+			Handler:   _SessionRemote_PushIf_Handler,
+		},
+		{
 			Route:   SessionRemoteUnbindRoute,
 			NewArgs: func() any { return &_SessionRemote_Unbind_Args{} },
 			Handler: _SessionRemote_Unbind_Handler,
+		},
+		{
+			Route:     SessionRemoteUpdateSettingsRoute,
+			NewArgs:   func() any { return &_SessionRemote_UpdateSettings_Args{} },
+			NewResult: func() any { return &_SessionRemote_UpdateSettings_Result{} },
+			Handler:   _SessionRemote_UpdateSettings_Handler,
 		},
 	},
 }
@@ -243,9 +312,25 @@ func _SessionRemote_PushAll_Handler(ctx context.Context, impl, args, result any)
 	return impl.(SessionRemote).PushAll(ctx, a.A0, a.A1)
 }
 
+func _SessionRemote_PushIf_Handler(ctx context.Context, impl, args, result any) (err error) {
+	a := args.(*_SessionRemote_PushIf_Args)
+	r := result.(*_SessionRemote_PushIf_Result)
+	r.R0, err = impl.(SessionRemote).PushIf(ctx, a.A0, a.A1, a.A2, a.A3)
+	return err
+}
+
 func _SessionRemote_Unbind_Handler(ctx context.Context, impl, args, result any) error {
 	a := args.(*_SessionRemote_Unbind_Args)
 	return impl.(SessionRemote).Unbind(ctx, a.A0, a.A1)
+}
+
+func _SessionRemote_UpdateSettings_Handler(
+	ctx context.Context, impl, args, result any,
+) (err error) {
+	a := args.(*_SessionRemote_UpdateSettings_Args)
+	r := result.(*_SessionRemote_UpdateSettings_Result)
+	r.R0, err = impl.(SessionRemote).UpdateSettings(ctx, a.A0, a.A1, a.A2, a.A3)
+	return err
 }
 
 // _SessionRemote_Bind_Args holds the arguments of [SessionRemote.Bind] on the
@@ -551,6 +636,79 @@ func (v *_SessionRemote_PushAll_Args) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _SessionRemote_PushIf_Args holds the arguments of [SessionRemote.PushIf] on the
+// wire.
+type _SessionRemote_PushIf_Args struct {
+	A0 session.ID `json:"a0"`
+	A1 string     `json:"a1"`
+	A2 string     `json:"a2"`
+	A3 uint64     `json:"a3"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Args) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	b = jsonwire.AppendString(b, v.A1)
+	b = append(b, `,"a2":`...)
+	b = jsonwire.AppendString(b, v.A2)
+	b = append(b, `,"a3":`...)
+	b = jsonwire.AppendUint(b, v.A3)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.String(&v.A1)
+		case "a2":
+			d.String(&v.A2)
+		case "a3":
+			d.Uint64(&v.A3)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
+// _SessionRemote_PushIf_Result holds the result of [SessionRemote.PushIf] on the
+// wire.
+type _SessionRemote_PushIf_Result struct {
+	R0 WriteResult `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Result) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"r0":`...)
+	b = jsonwire.AppendUint(b, v.R0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_PushIf_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Uint64((*uint64)(&v.R0))
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
 // _SessionRemote_Unbind_Args holds the arguments of [SessionRemote.Unbind] on the
 // wire.
 type _SessionRemote_Unbind_Args struct {
@@ -578,6 +736,84 @@ func (v *_SessionRemote_Unbind_Args) DecodeJSON(data []byte) error {
 			d.Uint64((*uint64)(&v.A0))
 		case "a1":
 			d.String(&v.A1)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
+// _SessionRemote_UpdateSettings_Args holds the arguments of
+// [SessionRemote.UpdateSettings] on the wire.
+type _SessionRemote_UpdateSettings_Args struct {
+	A0 session.ID       `json:"a0"`
+	A1 session.Settings `json:"a1"`
+	A2 []string         `json:"a2"`
+	A3 uint64           `json:"a3"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Args) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"a0":`...)
+	b = jsonwire.AppendUint(b, v.A0)
+	b = append(b, `,"a1":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a2":`...)
+	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
+		return b, err
+	}
+	b = append(b, `,"a3":`...)
+	b = jsonwire.AppendUint(b, v.A3)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Args) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "a0":
+			d.Uint64((*uint64)(&v.A0))
+		case "a1":
+			d.Value(&v.A1)
+		case "a2":
+			d.Value(&v.A2)
+		case "a3":
+			d.Uint64(&v.A3)
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
+
+// _SessionRemote_UpdateSettings_Result holds the result of
+// [SessionRemote.UpdateSettings] on the wire.
+type _SessionRemote_UpdateSettings_Result struct {
+	R0 WriteResult `json:"r0"`
+}
+
+// AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Result) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"r0":`...)
+	b = jsonwire.AppendUint(b, v.R0)
+	return append(b, '}'), nil
+}
+
+// DecodeJSON decodes data into v as encoding/json does, with the same errors,
+// without its reflection.
+func (v *_SessionRemote_UpdateSettings_Result) DecodeJSON(data []byte) error {
+	d := jsonwire.NewDecoder(data)
+	for d.Next() {
+		switch string(d.Key()) {
+		case "r0":
+			d.Uint64((*uint64)(&v.R0))
 		default:
 			d.Skip()
 		}
@@ -645,10 +881,49 @@ func (p SessionProxy) PushAll(ctx context.Context, settings session.Settings) er
 	return p.c.PushAll(ctx, p.serverID, p.key, settings)
 }
 
+// PushIf sets setting key of session sid to value, the setting's JSON
+// text, or deletes the key when value is "", if the session's revision
+// is still ifRevision; 0 sets no condition. It reports whether the write
+// was applied and the session's revision, as UpdateSettings does. The
+// value travels as a JSON string, which the generated code encodes and
+// decodes without reflection, so that a conditional push costs about
+// what a push does; see UpdateSettings for why it is not push's route.
+//
+// It calls route sys.sessionRemote.pushIf on the proxy's server, for the proxy's
+// sid.
+func (p SessionProxy) PushIf(
+	ctx context.Context, key string, value string, ifRevision uint64,
+) (WriteResult, error) {
+	return p.c.PushIf(ctx, p.serverID, p.key, key, value, ifRevision)
+}
+
 // Unbind removes the binding of session sid to uid.
 //
 // It calls route sys.sessionRemote.unbind on the proxy's server, for the proxy's
 // sid.
 func (p SessionProxy) Unbind(ctx context.Context, uid string) error {
 	return p.c.Unbind(ctx, p.serverID, p.key, uid)
+}
+
+// UpdateSettings sets the keys of set to their values and deletes the
+// keys in deleted, in the settings of session sid, all or none, if the
+// session's revision is still ifRevision; 0 sets no condition. It reports
+// whether the write was applied and the session's revision: after the
+// write when it was, the current one when the condition failed, which is
+// not an error. A key both set and deleted is ErrInvalidSetting; the
+// settings budget applies as for PushAll.
+//
+// It and PushIf are not pomelo's routes. Conditional writes, and
+// pushAlls that delete keys, travel through them rather than as extra
+// arguments to push and pushAll, so that a frontend that predates them
+// answers Unimplemented and changes nothing, where it would have ignored
+// the condition or the deletions; and so that push and pushAll keep
+// their error-only answers.
+//
+// It calls route sys.sessionRemote.updateSettings on the proxy's server, for the
+// proxy's sid.
+func (p SessionProxy) UpdateSettings(
+	ctx context.Context, set session.Settings, deleted []string, ifRevision uint64,
+) (WriteResult, error) {
+	return p.c.UpdateSettings(ctx, p.serverID, p.key, set, deleted, ifRevision)
 }

@@ -27,6 +27,12 @@ var wireDecoders = []func(*testing.T, []byte){
 	},
 	func(t *testing.T, data []byte) { wirecheck.Decode(t, newOf[_SessionRemote_KickBySid_Args], data) },
 	func(t *testing.T, data []byte) { wirecheck.Decode(t, newOf[_SessionRemote_KickByUid_Args], data) },
+	func(t *testing.T, data []byte) { wirecheck.Decode(t, newOf[_SessionRemote_PushIf_Args], data) },
+	func(t *testing.T, data []byte) { wirecheck.Decode(t, newOf[_SessionRemote_PushIf_Result], data) },
+	func(t *testing.T, data []byte) { wirecheck.Decode(t, newOf[_SessionRemote_UpdateSettings_Args], data) },
+	func(t *testing.T, data []byte) {
+		wirecheck.Decode(t, newOf[_SessionRemote_UpdateSettings_Result], data)
+	},
 }
 
 func newOf[T any]() *T { return new(T) }
@@ -47,6 +53,17 @@ var wireSeeds = []string{
 	"{\"a1\":\"\xff\xfe\"}",
 	`{"a1":"x","a2":{"k":1},"a2":{"l":2}}`,
 	`{"r0":{"id":1,"frontendId":"f","uid":"u","settings":{"k":[1]}}}`,
+	`{"r0":{"id":1,"frontendId":"f","uid":"u","revision":18446744073709551615,"settings":{"k":[1]}}}`,
+	`{"r0":{"revision":-1}}`,
+	`{"a0":3,"a1":{"k":1,"n":null},"a2":["gone","x"],"a3":7}`,
+	`{"a0":3,"a1":null,"a2":null,"a3":0}`,
+	`{"a2":[1],"a3":"7"}`,
+	`{"a2":"k","a3":18446744073709551616}`,
+	`{"r0":15}`,
+	`{"a0":3,"a1":"room","a2":"{\"a\":[1,\"\u003c\"]}","a3":4}`,
+	`{"a0":3,"a1":"room","a2":"","a3":0}`,
+	`{"a2":7}`,
+	`{"r0":-2}`,
 	`{"r0":[{"id":1},{"id":2}]}`,
 	`{"unknown":[{"deep":[1,2,{"x":null}]}],"a0":1}`,
 	`null`,

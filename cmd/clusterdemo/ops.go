@@ -266,15 +266,18 @@ func (w *worker) doPushAll() {
 			}
 		}
 	default:
-		// A snapshot changed locally, pushed whole. A key removed locally
-		// is not pushed, so the frontend keeps it.
+		// A snapshot changed locally, then pushed: PushAll sends the keys
+		// it changed, a key removed locally included, which the frontend
+		// deletes.
 		s := w.pickLive()
 		bs := w.get(s)
 		if bs == nil {
 			return
 		}
+		removed := ""
 		if keys := bs.Keys(); len(keys) > 0 && w.rng.IntN(3) == 0 {
-			bs.Remove(keys[w.rng.IntN(len(keys))])
+			removed = keys[w.rng.IntN(len(keys))]
+			bs.Remove(removed)
 		}
 		set := make(map[string]json.RawMessage)
 		for range 1 + w.rng.IntN(2) {
@@ -286,7 +289,10 @@ func (w *worker) doPushAll() {
 		}
 		_, err := w.call(opPushAll, func(ctx context.Context) error { return bs.PushAll(ctx) })
 		if w.expect(opPushAll, err, nil, "of a snapshot of sid %d on %s", s.sid, w.fid(s)) {
-			for k, raw := range set {
+			if removed != "" {
+				s.set(removed, nil)
+			}
+			for k, raw := range set { // a key set again after its removal is set
 				s.set(k, raw)
 			}
 		}
