@@ -269,12 +269,12 @@ func TestSettingsSizeMatchesEncoding(t *testing.T) {
 }
 
 // FuzzEncodedSize: Info.EncodedSize is the length of json.Marshal's encoding for any
-// uid, frontend id, key and value the store accepts.
+// uid, frontend id, incarnation, key and value the store accepts.
 func FuzzEncodedSize(f *testing.F) {
-	f.Add("connector-1", "user-42", "room", []byte(`7`), uint64(1))
-	f.Add("<&>", "\xff\u2028", "\x00\x1f\"\\", []byte(` [ "<\u2029>" , {"a" : null} ] `), uint64(1<<63))
-	f.Fuzz(func(t *testing.T, frontendID, uid, key string, value []byte, id uint64) {
-		st := session.NewStore(frontendID, session.WithSettingsBudget(0))
+	f.Add("connector-1", "user-42", "room", []byte(`7`), uint64(1), "")
+	f.Add("<&>", "\xff\u2028", "\x00\x1f\"\\", []byte(` [ "<\u2029>" , {"a" : null} ] `), uint64(1<<63), "9f2c<>")
+	f.Fuzz(func(t *testing.T, frontendID, uid, key string, value []byte, id uint64, incarnation string) {
+		st := session.NewStore(frontendID, session.WithSettingsBudget(0), session.WithIncarnation(incarnation))
 		s := st.Create(nil)
 		if uid != "" {
 			if err := s.Bind(uid); err != nil {

@@ -13,6 +13,7 @@ type Option func(*options)
 type options struct {
 	singleSession  bool
 	settingsBudget int
+	incarnation    string
 }
 
 // WithSingleSession makes the store allow at most one session per uid: binding a second
@@ -32,4 +33,15 @@ func WithSingleSession() Option {
 // too large to be read through any transport's payload limit.
 func WithSettingsBudget(n int) Option {
 	return func(o *options) { o.settingsBudget = n }
+}
+
+// WithIncarnation names the run of the frontend process the store lives in: an
+// identifier unique to this start of the process, such as the incarnation cluster
+// membership announces. Every [Info] the store hands out carries it, so that a backend
+// holding a snapshot or a [Ref] from before a restart of the frontend reaches nothing of
+// the new run: session ids start again at 1 in every run, and the frontend answers a
+// reference naming another incarnation as a session that does not exist. Without it,
+// references carry no incarnation and are not checked.
+func WithIncarnation(incarnation string) Option {
+	return func(o *options) { o.incarnation = incarnation }
 }

@@ -11,11 +11,28 @@ import "strconv"
 // [Session.Revision]); 0 means unknown, as in a snapshot from a frontend that predates
 // revisions.
 type Info struct {
-	ID         ID       `json:"id"`
-	FrontendID string   `json:"frontendId"`
-	UID        string   `json:"uid,omitempty"`
-	Revision   uint64   `json:"revision,omitempty"`
-	Settings   Settings `json:"settings,omitempty"`
+	ID         ID     `json:"id"`
+	FrontendID string `json:"frontendId"`
+	// Incarnation is the run of the frontend the session lives in (see
+	// [WithIncarnation]); empty when the frontend names none.
+	Incarnation string   `json:"incarnation,omitempty"`
+	UID         string   `json:"uid,omitempty"`
+	Revision    uint64   `json:"revision,omitempty"`
+	Settings    Settings `json:"settings,omitempty"`
+}
+
+// Ref names one session of one run of a frontend: what a backend keeps to reach a
+// session later. A Ref with an incarnation never reaches a session of another run of the
+// frontend, even one with the same id.
+type Ref struct {
+	FrontendID  string `json:"frontendId"`
+	Incarnation string `json:"incarnation,omitempty"`
+	ID          ID     `json:"id"`
+}
+
+// Ref returns the reference of the session info is a snapshot of.
+func (info Info) Ref() Ref {
+	return Ref{FrontendID: info.FrontendID, Incarnation: info.Incarnation, ID: info.ID}
 }
 
 // EncodedSize returns the length of info's JSON encoding by encoding/json, computed
@@ -23,6 +40,9 @@ type Info struct {
 // Like [Settings.EncodedSize] it is exact for an Info from the store.
 func (info Info) EncodedSize() int {
 	n := len(`{"id":`) + uintLen(uint64(info.ID)) + len(`,"frontendId":`) + quotedLen(info.FrontendID)
+	if info.Incarnation != "" {
+		n += len(`,"incarnation":`) + quotedLen(info.Incarnation)
+	}
 	if info.UID != "" {
 		n += len(`,"uid":`) + quotedLen(info.UID)
 	}
@@ -78,5 +98,5 @@ func (s *Session) snapshot() *view {
 
 // info returns the Info of view v of session s, sharing v's settings.
 func (v *view) info(s *Session) Info {
-	return Info{ID: s.id, FrontendID: s.store.frontendID, UID: v.uid, Revision: v.rev, Settings: v.settings}
+	return Info{ID: s.id, FrontendID: s.store.frontendID, Incarnation: s.store.incarnation, UID: v.uid, Revision: v.rev, Settings: v.settings}
 }

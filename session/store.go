@@ -15,9 +15,10 @@ const shardCount = 64
 // Store holds the sessions of one frontend server, indexed by id and by uid: pomelo's
 // SessionService. Create one with [NewStore]; it is safe for concurrent use.
 type Store struct {
-	frontendID string
-	single     bool
-	budget     int // settings budget per session in bytes; ≤ 0 for none
+	frontendID  string
+	incarnation string
+	single      bool
+	budget      int // settings budget per session in bytes; ≤ 0 for none
 
 	lastID atomic.Uint64
 	live   atomic.Int64
@@ -39,13 +40,13 @@ type hookList struct {
 
 // NewStore returns an empty store for the frontend server frontendID, which every
 // session and [Info] it hands out will carry. Options: [WithSingleSession],
-// [WithSettingsBudget].
+// [WithSettingsBudget], [WithIncarnation].
 func NewStore(frontendID string, opts ...Option) *Store {
 	o := options{settingsBudget: DefaultSettingsBudget}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{frontendID: frontendID, single: o.singleSession, budget: o.settingsBudget}
+	st := &Store{frontendID: frontendID, incarnation: o.incarnation, single: o.singleSession, budget: o.settingsBudget}
 	st.uids.init()
 	for i := range st.shards {
 		st.shards[i].m = make(map[ID]*Session)
@@ -56,6 +57,10 @@ func NewStore(frontendID string, opts ...Option) *Store {
 
 // FrontendID returns the id of the frontend server the store belongs to.
 func (st *Store) FrontendID() string { return st.frontendID }
+
+// Incarnation returns the run of the frontend process the store belongs to
+// ([WithIncarnation]); empty when none was given.
+func (st *Store) Incarnation() string { return st.incarnation }
 
 // SettingsBudget returns the most bytes the settings of one session may take encoded
 // (see [WithSettingsBudget]), or 0 when there is no budget.

@@ -54,16 +54,34 @@ func (s *BackendSessionService) GetByUID(ctx context.Context, frontendID, uid st
 	return out, nil
 }
 
+// GetRef returns a snapshot of the session ref names, as Get does, but only
+// from the run of the frontend the reference came from: after the frontend
+// restarted, it fails with [ErrSessionNotFound] even if a new session has
+// the same id.
+func (s *BackendSessionService) GetRef(ctx context.Context, ref session.Ref) (*BackendSession, error) {
+	return s.Get(withIncarnation(ctx, ref.Incarnation), ref.FrontendID, ref.ID)
+}
+
+// withIncarnation returns ctx whose calls name incarnation (when not empty)
+// as the run of the frontend they mean.
+func withIncarnation(ctx context.Context, incarnation string) context.Context {
+	if incarnation == "" {
+		return ctx
+	}
+	return runtime.WithMetadata(ctx, runtime.Metadata{MetadataIncarnation: incarnation})
+}
+
 func (s *BackendSessionService) session(frontendID string, info session.Info) *BackendSession {
 	// The frontend's word on where the session lives is the address we used.
 	info.FrontendID = frontendID
 	return &BackendSession{
-		proxy:    NewSessionProxy(s.c, frontendID, info.ID),
-		id:       info.ID,
-		frontend: frontendID,
-		uid:      info.UID,
-		rev:      info.Revision,
-		settings: info.Settings,
+		proxy:       NewSessionProxy(s.c, frontendID, info.ID),
+		id:          info.ID,
+		frontend:    frontendID,
+		incarnation: info.Incarnation,
+		uid:         info.UID,
+		rev:         info.Revision,
+		settings:    info.Settings,
 	}
 }
 
@@ -177,9 +195,10 @@ func encodeSetting(key string, value any) (json.RawMessage, error) {
 //
 // A BackendSession is safe for concurrent use.
 type BackendSession struct {
-	proxy    SessionProxy
-	id       session.ID
-	frontend string
+	proxy       SessionProxy
+	id          session.ID
+	frontend    string
+	incarnation string // the frontend's run the snapshot came from; "" when it names none
 
 	mu       sync.Mutex
 	uid      string
@@ -197,6 +216,24 @@ func (s *BackendSession) ID() session.ID { return s.id }
 
 // FrontendID returns the id of the frontend server holding the session.
 func (s *BackendSession) FrontendID() string { return s.frontend }
+
+// Incarnation returns the run of the frontend the snapshot came from; empty
+// when the frontend names none. Every call of the snapshot's methods names
+// it, so that after the frontend restarts they fail with
+// [ErrSessionNotFound] rather than reach a new session with the same id.
+func (s *BackendSession) Incarnation() string { return s.incarnation }
+
+// Ref returns the reference to keep to reach the session later
+// ([BackendSessionService.GetRef]).
+func (s *BackendSession) Ref() session.Ref {
+	return session.Ref{FrontendID: s.frontend, Incarnation: s.incarnation, ID: s.id}
+}
+
+// scoped returns ctx for a call on this session: naming the frontend's run
+// the snapshot came from.
+func (s *BackendSession) scoped(ctx context.Context) context.Context {
+	return withIncarnation(ctx, s.incarnation)
+}
 
 // UID returns the uid the session was bound to when the snapshot was taken,
 // as changed by this snapshot's Bind and Unbind since.
@@ -220,7 +257,7 @@ func (s *BackendSession) Revision() uint64 {
 // Bind binds the session to uid on its frontend; on success [BackendSession.UID]
 // returns uid.
 func (s *BackendSession) Bind(ctx context.Context, uid string) error {
-	if err := s.proxy.Bind(ctx, uid); err != nil {
+	if err := s.proxy.Bind(s.scoped(ctx), uid); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -232,7 +269,7 @@ func (s *BackendSession) Bind(ctx context.Context, uid string) error {
 // Unbind removes the session's binding to uid on its frontend; on success
 // [BackendSession.UID] returns "".
 func (s *BackendSession) Unbind(ctx context.Context, uid string) error {
-	if err := s.proxy.Unbind(ctx, uid); err != nil {
+	if err := s.proxy.Unbind(s.scoped(ctx), uid); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -302,7 +339,7 @@ func (s *BackendSession) Push(ctx context.Context, key string) error {
 	raw := s.settings[key]
 	n, changed := s.dirty[key]
 	s.mu.Unlock()
-	if err := s.proxy.Push(ctx, key, Setting{JSON: raw}); err != nil {
+	if err := s.proxy.Push(s.scoped(ctx), key, Setting{JSON: raw}); err != nil {
 		return err
 	}
 	if changed {
@@ -328,9 +365,9 @@ func (s *BackendSession) PushAll(ctx context.Context) error {
 	c := s.changed()
 	var err error
 	if len(c.deleted) == 0 {
-		err = s.proxy.PushAll(ctx, c.setOrEmpty())
+		err = s.proxy.PushAll(s.scoped(ctx), c.setOrEmpty())
 	} else {
-		_, err = s.proxy.UpdateSettings(ctx, c.set, c.deleted, 0)
+		_, err = s.proxy.UpdateSettings(s.scoped(ctx), c.set, c.deleted, 0)
 	}
 	if err != nil {
 		return err
@@ -354,7 +391,7 @@ func (s *BackendSession) PushIfUnchanged(ctx context.Context, key string) error 
 	if rev == 0 {
 		return s.errNoRevision()
 	}
-	res, err := s.proxy.PushIf(ctx, key, string(raw), rev)
+	res, err := s.proxy.PushIf(s.scoped(ctx), key, string(raw), rev)
 	if err != nil {
 		return err
 	}
@@ -387,7 +424,7 @@ func (s *BackendSession) updateIf(ctx context.Context, c changes) error {
 	if c.rev == 0 {
 		return s.errNoRevision()
 	}
-	res, err := s.proxy.UpdateSettings(ctx, c.set, c.deleted, c.rev)
+	res, err := s.proxy.UpdateSettings(s.scoped(ctx), c.set, c.deleted, c.rev)
 	if err != nil {
 		return err
 	}
@@ -450,12 +487,13 @@ func (s *BackendSession) pushed(c changes, from, to uint64) {
 	}
 }
 
-// Export returns {ID, FrontendID, UID, Revision, Settings}, a deep copy:
+// Export returns {ID, FrontendID, Incarnation, UID, Revision, Settings}, a deep copy:
 // changing it changes nothing here.
 func (s *BackendSession) Export() session.Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return session.Info{ID: s.id, FrontendID: s.frontend, UID: s.uid, Revision: s.rev, Settings: s.settings.Clone()}
+	return session.Info{ID: s.id, FrontendID: s.frontend, Incarnation: s.incarnation, UID: s.uid, Revision: s.rev,
+		Settings: s.settings.Clone()}
 }
 
 // Keys returns the names of the local settings, sorted.

@@ -51,26 +51,41 @@ func NewFrontend(store *session.Store, opts ...FrontendOption) *Frontend {
 
 // Bind implements [SessionRemote.Bind].
 func (f *Frontend) Bind(ctx context.Context, sid session.ID, uid string) error {
+	if err := f.sameRun(ctx, sid); err != nil {
+		return err
+	}
 	return coded(f.store.Bind(sid, uid))
 }
 
 // Unbind implements [SessionRemote.Unbind].
 func (f *Frontend) Unbind(ctx context.Context, sid session.ID, uid string) error {
+	if err := f.sameRun(ctx, sid); err != nil {
+		return err
+	}
 	return coded(f.store.Unbind(sid, uid))
 }
 
 // Push implements [SessionRemote.Push].
 func (f *Frontend) Push(ctx context.Context, sid session.ID, key string, value Setting) error {
+	if err := f.sameRun(ctx, sid); err != nil {
+		return err
+	}
 	return coded(f.store.Push(sid, key, value.JSON))
 }
 
 // PushAll implements [SessionRemote.PushAll].
 func (f *Frontend) PushAll(ctx context.Context, sid session.ID, settings session.Settings) error {
+	if err := f.sameRun(ctx, sid); err != nil {
+		return err
+	}
 	return coded(f.store.PushAll(sid, settings))
 }
 
 // PushIf implements [SessionRemote.PushIf].
 func (f *Frontend) PushIf(ctx context.Context, sid session.ID, key string, value string, ifRevision uint64) (WriteResult, error) {
+	if err := f.sameRun(ctx, sid); err != nil {
+		return 0, err
+	}
 	var raw json.RawMessage
 	if value != "" {
 		raw = json.RawMessage(value)
@@ -80,6 +95,9 @@ func (f *Frontend) PushIf(ctx context.Context, sid session.ID, key string, value
 
 // UpdateSettings implements [SessionRemote.UpdateSettings].
 func (f *Frontend) UpdateSettings(ctx context.Context, sid session.ID, set session.Settings, deleted []string, ifRevision uint64) (WriteResult, error) {
+	if err := f.sameRun(ctx, sid); err != nil {
+		return 0, err
+	}
 	changes := make(session.Settings, len(set)+len(deleted))
 	for k, v := range set {
 		if v == nil {
@@ -119,6 +137,9 @@ func (f *Frontend) GetBackendSessionBySid(ctx context.Context, sid session.ID) (
 	if err := ctx.Err(); err != nil {
 		return nil, err // the caller is gone: build no answer for it
 	}
+	if err := f.sameRun(ctx, sid); err != nil {
+		return nil, err
+	}
 	info, err := f.store.ExportShared(sid)
 	if err != nil {
 		return nil, coded(err)
@@ -155,8 +176,30 @@ func (f *Frontend) GetBackendSessionsByUid(ctx context.Context, uid string) ([]s
 
 // KickBySid implements [SessionRemote.KickBySid].
 func (f *Frontend) KickBySid(ctx context.Context, sid session.ID, reason string) error {
+	if f.sameRun(ctx, sid) != nil {
+		return nil // a session of another run is gone, which is what a kick wants
+	}
 	f.store.KickBySID(sid, reason)
 	return nil
+}
+
+// MetadataIncarnation is the metadata key under which a backend's call about
+// one session names the run of the frontend its reference came from (see
+// [session.WithIncarnation]). A frontend of another run answers
+// [ErrSessionNotFound] (a kick: nothing happens), never acting on the session
+// that now has the same id. [BackendSession] methods and
+// [BackendSessionService.GetRef] send it.
+const MetadataIncarnation = "sessionrpc-incarnation"
+
+// sameRun fails with ErrSessionNotFound when the call names an incarnation
+// of the frontend other than this one.
+func (f *Frontend) sameRun(ctx context.Context, sid session.ID) error {
+	want := runtime.MetadataFromContext(ctx)[MetadataIncarnation]
+	if want == "" || want == f.store.Incarnation() {
+		return nil
+	}
+	return fmt.Errorf("%w: sid %d of run %s of frontend %s, which has restarted since (now run %s)",
+		ErrSessionNotFound, sid, want, f.store.FrontendID(), f.store.Incarnation())
 }
 
 // KickByUid implements [SessionRemote.KickByUid].
