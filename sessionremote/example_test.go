@@ -136,7 +136,7 @@ func ExampleBackendSession_Push() {
 }
 
 func ExampleBackendSession_Export() {
-	store := session.NewStore("connector-1")
+	store := session.NewStore("connector-1", session.WithIncarnation("run-1")) // this start of the process
 	srv := runtime.NewServer()
 	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
 	inproc := runtime.NewInProc()
@@ -164,7 +164,7 @@ func ExampleBackendSession_Export() {
 	_, _ = s.Get("room", &room)
 	fmt.Println(room)
 	// Output:
-	// {ID:1 FrontendID:connector-1 UID:user-42 Revision:4 Settings:map[room:7 team:"red"]}
+	// {ID:1 FrontendID:connector-1 Incarnation:run-1 UID:user-42 Revision:4 Settings:map[room:7 team:"red"]}
 	// 7
 }
 
