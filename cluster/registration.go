@@ -192,13 +192,19 @@ func (r *Registration) unsubscribe() {
 func (r *Registration) loop() {
 	defer close(r.done)
 	defer r.nc.RemoveStatusListener(r.status)
-	t := time.NewTicker(r.every)
+	next := nextBeat(time.Now(), r.every)
+	t := time.NewTimer(time.Until(next))
 	defer t.Stop()
 	for {
 		select {
 		case <-r.stop:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			next = next.Add(r.every)
+			if !next.After(now) {
+				next = nextBeat(now, r.every) // late by a period or more: skip, do not burst
+			}
+			t.Reset(next.Sub(now))
 			if r.nc.IsClosed() {
 				r.end(ErrConnClosed)
 				return
@@ -214,6 +220,17 @@ func (r *Registration) loop() {
 			}
 		}
 	}
+}
+
+// nextBeat returns the next multiple of every on the wall clock after now.
+// Members with the same period heartbeat in step, so that NATS hands each
+// view the heartbeats of a period in a few batches (one write and one
+// wake-up for many messages) rather than one at a time: at 150 members
+// and views in one process this took a third of the CPU time of beats
+// spread over the period. Clocks apart by more than a few milliseconds
+// only spread them out again.
+func nextBeat(now time.Time, every time.Duration) time.Time {
+	return now.Add(every - time.Duration(now.UnixNano()%int64(every)))
 }
 
 // beat publishes a heartbeat, or the whole record when full.

@@ -212,7 +212,7 @@ const maxBroadcast = 32
 //
 // Nothing is retried: a broadcast's calls are not interchangeable.
 func (r *Router) Broadcast(ctx context.Context, serverType string, call func(ctx context.Context, m Member) error) []Outcome {
-	members := r.view.current().ofType[serverType]
+	members := r.view.Members(OfType(serverType))
 	out := make([]Outcome, len(members))
 	sem := make(chan struct{}, maxBroadcast)
 	var wg sync.WaitGroup

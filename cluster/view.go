@@ -39,6 +39,8 @@ type View struct {
 	mu         sync.Mutex
 	ids        map[string]*slot
 	goodbyes   map[string]time.Time // id/incarnation that said goodbye → when to forget it
+	ghosts     map[string]ghost     // id/incarnation dropped as silent, by key, for a while
+	forgiven   time.Time            // until when a mass silence is not forgiven again
 	watches    map[*watch]struct{}
 	closed     bool
 	linkDown   bool      // not connected at the last check
@@ -74,6 +76,14 @@ type cand struct {
 }
 
 type fetchReq struct{ id, inc string }
+
+// ghost is the record of an incarnation dropped as silent, kept for a
+// while: when it is heard again (it was cut off, or the view was behind)
+// it comes back without every view fetching its record at once.
+type ghost struct {
+	m     *Member
+	until time.Time
+}
 
 // maxFetchers bounds the goroutines a view fetches records with; they run
 // only while there is something to fetch.
@@ -111,6 +121,7 @@ func NewView(ctx context.Context, nc *nats.Conn, opts ...ViewOption) (*View, err
 		stop:     vctx.Done(),
 		ids:      make(map[string]*slot),
 		goodbyes: make(map[string]time.Time),
+		ghosts:   make(map[string]ghost),
 		watches:  make(map[*watch]struct{}),
 		fetching: make(map[string]bool),
 	}
@@ -186,6 +197,14 @@ func (v *View) onMember(m *nats.Msg) {
 	if !ok {
 		return
 	}
+	if h, ok := parseHeartbeat(m.Data); ok {
+		v.mu.Lock()
+		if !v.closed {
+			v.onHeartbeat(time.Now(), id, h)
+		}
+		v.mu.Unlock()
+		return
+	}
 	msg, err := parseMessage(typ, id, m.Data)
 	if err != nil {
 		v.log.Debug("cluster: ignoring a malformed message", "subject", m.Subject, "err", err)
@@ -198,8 +217,7 @@ func (v *View) onMember(m *nats.Msg) {
 	}
 	now := time.Now()
 	switch {
-	case msg.hb:
-		v.onHeartbeat(now, id, msg.beat)
+	case msg.hb: // malformed, or parseHeartbeat would have taken it
 	case msg.rec.Op == opLeave:
 		v.onGoodbye(now, &msg.rec)
 	default:
@@ -209,6 +227,9 @@ func (v *View) onMember(m *nats.Msg) {
 
 // onAnswer handles an answer to the roll call.
 func (v *View) onAnswer(m *nats.Msg) {
+	if len(m.Data) == 0 {
+		return // NATS's "no responders": nobody is up
+	}
 	msg, err := parseMessage("", "", m.Data)
 	if err != nil {
 		v.log.Debug("cluster: ignoring a malformed answer", "err", err)
@@ -236,6 +257,15 @@ func (s *slot) find(inc string) *cand {
 	return nil
 }
 
+func (s *slot) findBytes(inc []byte) *cand {
+	for _, c := range s.cands {
+		if c.inc == string(inc) { // compared without allocating
+			return c
+		}
+	}
+	return nil
+}
+
 func (v *View) slotOf(id string) *slot {
 	s := v.ids[id]
 	if s == nil {
@@ -247,19 +277,32 @@ func (v *View) slotOf(id string) *slot {
 
 // onHeartbeat refreshes the incarnation, and fetches its record when it is
 // new to the view or has a newer version.
-func (v *View) onHeartbeat(now time.Time, id string, hb heartbeat) {
-	if _, gone := v.goodbyes[goodbyeKey(id, hb.inc)]; gone {
-		return
+func (v *View) onHeartbeat(now time.Time, id string, hb rawHeartbeat) {
+	s := v.ids[id]
+	var c *cand
+	if s != nil {
+		c = s.findBytes(hb.inc)
 	}
-	s := v.slotOf(id)
-	c := s.find(hb.inc)
 	if c == nil {
-		c = &cand{inc: hb.inc, started: hb.started}
+		inc := string(hb.inc)
+		key := goodbyeKey(id, inc)
+		if _, gone := v.goodbyes[key]; gone {
+			return
+		}
+		s = v.slotOf(id)
+		c = &cand{inc: inc, started: hb.started}
 		s.cands = append(s.cands, c)
+		if g, ok := v.ghosts[key]; ok && g.m.Version >= hb.version {
+			// Dropped as silent a moment ago, and alive after all.
+			delete(v.ghosts, key)
+			c.m, c.seen = g.m, now
+			v.settle(id, s, 0)
+			return
+		}
 	}
 	c.seen = now
 	if c.m == nil || hb.version > c.m.Version {
-		v.queueFetch(id, hb.inc)
+		v.queueFetch(id, c.inc)
 	}
 }
 
@@ -458,6 +501,11 @@ func (v *View) check(now time.Time) {
 			delete(v.goodbyes, k)
 		}
 	}
+	for k, g := range v.ghosts {
+		if now.After(g.until) {
+			delete(v.ghosts, k)
+		}
+	}
 	due := false
 	for _, s := range v.ids {
 		for _, c := range s.cands {
@@ -520,11 +568,49 @@ func (v *View) silent(now time.Time, c *cand) bool {
 	return now.Sub(c.seen) > bound-2*v.tick
 }
 
-// expire drops every silent incarnation.
+// expire drops every silent incarnation, unless many shown members fell
+// silent at once and this is the first time: more than a quarter of them,
+// and at least two. That is what a view sees when NATS itself is the
+// trouble (a node failing over, congestion delaying every heartbeat), and
+// it then gives those members one more leave bound. A real mass failure is
+// reported a bound later; a second such silence in a row is not forgiven.
 func (v *View) expire(now time.Time) {
+	shown, silent := 0, 0
+	var bound time.Duration
+	for _, s := range v.ids {
+		if s.shown != nil {
+			shown++
+			if v.silent(now, s.shown) {
+				silent++
+				bound = max(bound, s.shown.m.LeaveBound)
+			}
+		}
+	}
+	if silent >= 2 && silent*4 > shown && now.After(v.forgiven) {
+		// The members forgiven fall due again one bound from now: that
+		// silence is the same one, and is not forgiven.
+		v.forgiven = now.Add(2 * bound)
+		v.log.Warn("cluster: many members silent at once; giving them one more leave bound", "silent", silent, "of", shown)
+		for _, s := range v.ids {
+			for _, c := range s.cands {
+				if v.silent(now, c) {
+					c.seen = now
+				}
+			}
+		}
+		return
+	}
 	for id, s := range v.ids {
 		n := len(s.cands)
-		s.cands = slices.DeleteFunc(s.cands, func(c *cand) bool { return v.silent(now, c) })
+		s.cands = slices.DeleteFunc(s.cands, func(c *cand) bool {
+			if !v.silent(now, c) {
+				return false
+			}
+			if c.m != nil {
+				v.ghosts[goodbyeKey(id, c.inc)] = ghost{m: c.m, until: now.Add(2 * c.m.LeaveBound)}
+			}
+			return true
+		})
 		if len(s.cands) != n {
 			v.settle(id, s, Expired)
 		}
@@ -537,7 +623,6 @@ type snapshot struct {
 	members []Member            // sorted by ID
 	byID    map[string]int      // index in members
 	serving map[string][]Member // serving members by type, sorted by ID
-	ofType  map[string][]Member // all members by type, sorted by ID
 }
 
 func (v *View) current() *snapshot {
@@ -549,7 +634,7 @@ func (v *View) current() *snapshot {
 	if s := v.snap.Load(); s != nil {
 		return s
 	}
-	s := &snapshot{byID: make(map[string]int, len(v.ids)), serving: map[string][]Member{}, ofType: map[string][]Member{}}
+	s := &snapshot{byID: make(map[string]int, len(v.ids)), serving: map[string][]Member{}}
 	for _, sl := range v.ids {
 		if sl.shown != nil {
 			s.members = append(s.members, *sl.shown.m)
@@ -558,7 +643,6 @@ func (v *View) current() *snapshot {
 	slices.SortFunc(s.members, func(a, b Member) int { return strings.Compare(a.ID, b.ID) })
 	for i, m := range s.members {
 		s.byID[m.ID] = i
-		s.ofType[m.Type] = append(s.ofType[m.Type], m)
 		if m.State == Serving {
 			s.serving[m.Type] = append(s.serving[m.Type], m)
 		}
