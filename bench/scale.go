@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -53,6 +54,12 @@ type scaleResult struct {
 	IdleCPUPct float64 `json:"idle_cpu_pct"`
 	// WatcherBytesPerMember: live heap a view holds per member it lists.
 	WatcherBytesPerMember float64 `json:"watcher_bytes_per_member"`
+	// LoadAvg is the machine's 1-minute load average when the row began:
+	// on a shared machine, what else competed for its cores.
+	LoadAvg float64 `json:"load_avg_1m"`
+	// Failed says which phases did not finish within their bound; their
+	// figures are -1.
+	Failed string `json:"failed,omitempty"`
 }
 
 type scaleConfig struct {
@@ -111,23 +118,56 @@ func runScale(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "bench -scale: GOMAXPROCS=%d, leave bound %v, idle window %v\n", runtime.GOMAXPROCS(0), cfg.bound, cfg.idle)
 	var out []scaleResult
+	var failed []string
 	for _, n := range cfg.sizes {
 		fmt.Fprintf(stderr, "bench -scale: %d servers\n", n)
 		r, err := scaleOne(n, cfg, stderr)
 		if err != nil {
 			return fmt.Errorf("%d servers: %w", n, err)
 		}
+		if r.Failed != "" {
+			failed = append(failed, fmt.Sprintf("%d servers: %s", n, r.Failed))
+		}
 		out = append(out, r)
 	}
+
 	if cfg.json {
-		return writeJSON(stdout, out)
+		err = writeJSON(stdout, out)
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "servers\tjoin ms\tleave ms\tidle msgs/s\tidle deliveries/s\tidle CPU %%\tview bytes/member\tload avg\t\n")
+		for _, r := range out {
+			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n", r.Servers, r.JoinMS, r.LeaveMS, r.IdleMsgsPerS, r.IdleDeliveriesPerS, r.IdleCPUPct, r.WatcherBytesPerMember, r.LoadAvg)
+		}
+		err = tw.Flush()
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "servers\tjoin ms\tleave ms\tidle msgs/s\tidle deliveries/s\tidle CPU %%\tview bytes/member\t\n")
-	for _, r := range out {
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t\n", r.Servers, r.JoinMS, r.LeaveMS, r.IdleMsgsPerS, r.IdleDeliveriesPerS, r.IdleCPUPct, r.WatcherBytesPerMember)
+	if err == nil && failed != nil {
+		err = fmt.Errorf("phases that did not finish: %s", strings.Join(failed, "; "))
 	}
-	return tw.Flush()
+	return err
+}
+
+// loadAvg returns the 1-minute load average, or -1.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	x, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return x
+}
+
+// connect connects to url with a connect timeout that a loaded machine
+// meets.
+func connect(url string) (*nats.Conn, error) {
+	return natsrpc.Connect(url, nats.Timeout(30*time.Second))
 }
 
 // scaleServer is one server of the run.
@@ -187,7 +227,7 @@ func (c *viewCount) times() (full, gone time.Time) {
 const scaleWait = 2 * time.Minute
 
 func scaleOne(n int, cfg scaleConfig, stderr io.Writer) (scaleResult, error) {
-	r := scaleResult{Servers: n}
+	r := scaleResult{Servers: n, LoadAvg: loadAvg()}
 	ns, err := natsembed.Start()
 	if err != nil {
 		return r, err
@@ -219,7 +259,7 @@ func scaleOne(n int, cfg scaleConfig, stderr io.Writer) (scaleResult, error) {
 		}
 	}()
 	for i := range servers {
-		nc, err := natsrpc.Connect(ns.URL())
+		nc, err := connect(ns.URL())
 		if err != nil {
 			return r, err
 		}
@@ -260,10 +300,12 @@ func scaleOne(n int, cfg scaleConfig, stderr io.Writer) (scaleResult, error) {
 	}
 	last, err := waitAll(servers, func(c *viewCount) time.Time { f, _ := c.times(); return f })
 	if err != nil {
-		return r, fmt.Errorf("join: %w", err)
+		r.JoinMS, r.Failed = -1, "join: "+err.Error()
+		fmt.Fprintf(stderr, "bench -scale:   join: %v\n", err)
+	} else {
+		r.JoinMS = ms(last.Sub(start))
+		fmt.Fprintf(stderr, "bench -scale:   joined in %v\n", last.Sub(start).Round(time.Millisecond))
 	}
-	r.JoinMS = ms(last.Sub(start))
-	fmt.Fprintf(stderr, "bench -scale:   joined in %v\n", last.Sub(start).Round(time.Millisecond))
 
 	// Idle: nothing changes for a while; count what it costs.
 	time.Sleep(cfg.bound / 3)
@@ -301,22 +343,29 @@ func scaleOne(n int, cfg scaleConfig, stderr io.Writer) (scaleResult, error) {
 	}
 	r.WatcherBytesPerMember = math.Round((full - empty) / float64(extra*n))
 
-	// Leave: one server killed, until every other view dropped it.
+	// Leave: one server killed, until every other view that listed it
+	// dropped it.
 	victim := servers[n/2]
+	var others []*scaleServer
 	for _, s := range servers {
 		s.seen.mu.Lock()
 		s.seen.victim = victim.id
+		if s != victim && s.seen.members[victim.id] {
+			others = append(others, s)
+		}
 		s.seen.mu.Unlock()
 	}
 	killed := time.Now()
 	victim.nc.Close()
-	others := slices.DeleteFunc(slices.Clone(servers), func(s *scaleServer) bool { return s == victim })
 	last, err = waitAll(others, func(c *viewCount) time.Time { _, g := c.times(); return g })
 	if err != nil {
-		return r, fmt.Errorf("leave: %w", err)
+		r.LeaveMS = -1
+		r.Failed = strings.TrimPrefix(r.Failed+"; leave: "+err.Error(), "; ")
+		fmt.Fprintf(stderr, "bench -scale:   leave: %v\n", err)
+		return r, nil
 	}
 	r.LeaveMS = ms(last.Sub(killed))
-	fmt.Fprintf(stderr, "bench -scale:   killed member gone from every view in %v\n", last.Sub(killed).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "bench -scale:   killed member gone from %d views in %v\n", len(others), last.Sub(killed).Round(time.Millisecond))
 	return r, nil
 }
 
@@ -381,7 +430,7 @@ func heapOf(k int, url string, opts []cluster.ViewOption, want int) (float64, er
 		}
 	}()
 	for range k {
-		nc, err := natsrpc.Connect(url)
+		nc, err := connect(url)
 		if err != nil {
 			return 0, err
 		}

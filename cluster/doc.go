@@ -68,8 +68,16 @@
 // round trip to NATS and handles every message that arrived before the
 // answer. A member whose NATS node fails reconnects to another and
 // announces itself at once; while that takes less than half its leave
-// bound, no view notices. So a NATS node failing loses no member that
+// bound, no view notices. When more than a quarter of the members a view
+// shows (and at least two) fall silent at once, which is what a NATS node
+// failing over or congested looks like, the view gives them one more
+// leave bound before it believes it; a real mass failure is reported
+// within twice the bound. So a NATS node failing loses no member that
 // stayed up.
+//
+// A member dropped as silent and heard again later (it was cut off longer
+// than its bound) comes back into the view, from the record the view kept
+// for a while, without every view fetching it at once.
 //
 // # One id, one server
 //

@@ -400,3 +400,31 @@ func TestTypesAndFilters(t *testing.T) {
 	for range ch { // drains, then closes
 	}
 }
+
+// A member's leave bound travels in its record: a view with a longer bound
+// of its own keeps it while it heartbeats, and drops it by its own bound
+// (plus the view's check periods) once it dies.
+func TestMemberBoundShorterThanView(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, startNATS(t).URL())
+	v := e.view() // 3 s: checks every 250 ms
+	ev := watch(t, v)
+	const bound = 1500 * time.Millisecond
+	_, nc := e.join(cluster.Info{ID: "quick", Type: "t"}, cluster.WithLeaveBound(bound))
+	j, _, _ := ev.next(t, 0, "join", is(cluster.Joined, "quick"))
+	if j.Member.LeaveBound != bound {
+		t.Errorf("leave bound %v in the record, want %v", j.Member.LeaveBound, bound)
+	}
+	time.Sleep(2 * e.bound)
+	if x := ev.snapshot(); len(x) != 1 {
+		t.Fatalf("events %v while it heartbeats", x)
+	}
+	killed := time.Now()
+	nc.Close()
+	_, _, at := ev.next(t, 0, "leave", is(cluster.Left, "quick"))
+	took := at.Sub(killed)
+	t.Logf("dropped %v after the kill (its bound %v, the view's %v)", took, bound, e.bound)
+	if limit := 3 * (bound + e.bound/6); took > limit {
+		t.Errorf("took %v, more than %v", took, limit)
+	}
+}

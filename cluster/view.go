@@ -559,13 +559,15 @@ func (v *View) check(now time.Time) {
 
 // silent reports whether c has been silent long enough to be dropped: its
 // leave bound, less two check periods: one may pass before the silence is
-// noticed, and one more while the view proves its link.
+// noticed, and one more while the view proves its link. (A member whose
+// bound is shorter than the view's is checked as often as the view checks:
+// it leaves up to two of the view's periods after its bound.)
 func (v *View) silent(now time.Time, c *cand) bool {
 	bound := v.bound
 	if c.m != nil {
 		bound = c.m.LeaveBound
 	}
-	return now.Sub(c.seen) > bound-2*v.tick
+	return now.Sub(c.seen) > bound-min(2*v.tick, bound/6)
 }
 
 // expire drops every silent incarnation, unless many shown members fell
