@@ -428,3 +428,24 @@ func TestMemberBoundShorterThanView(t *testing.T) {
 		t.Errorf("took %v, more than %v", took, limit)
 	}
 }
+
+// A server may make its incarnation before it joins, to give it to its
+// TCP server first.
+func TestWithIncarnation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, startNATS(t).URL())
+	inc := cluster.NewIncarnation()
+	if !hex32.MatchString(inc) || inc == cluster.NewIncarnation() {
+		t.Fatalf("NewIncarnation() = %q", inc)
+	}
+	r, nc := e.join(cluster.Info{ID: "a", Type: "t"}, cluster.WithIncarnation(inc))
+	if got := r.Member().Incarnation; got != inc {
+		t.Errorf("incarnation %q, want %q", got, inc)
+	}
+	for _, bad := range []string{"x", strings.ToUpper(inc), inc + "0"} {
+		_, err := cluster.Join(ctxFor(t, wait), nc, cluster.Info{ID: "b", Type: "t"}, e.joinOpts(cluster.WithIncarnation(bad))...)
+		if runtime.CodeOf(err) != runtime.InvalidArgument {
+			t.Errorf("incarnation %q: %v, want InvalidArgument", bad, err)
+		}
+	}
+}

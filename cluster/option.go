@@ -41,8 +41,8 @@ type common struct {
 
 type joinOptions struct {
 	common
+	incarnation string    // WithIncarnation
 	startedAt   time.Time // tests: a chosen start time
-	incarnation string    // tests: a chosen incarnation
 	noCheck     bool      // tests: skip the holder check, to race
 }
 
@@ -88,6 +88,16 @@ func WithLogger(l *slog.Logger) Option {
 	return commonOption(func(o *common) { o.log = l })
 }
 
+// WithIncarnation makes [Join] announce inc, from [NewIncarnation], instead
+// of making one: for a server that needs its incarnation before it joins,
+// to give its TCP server, so that from the first call on it refuses calls
+// meant for an earlier run on the same address. Use one incarnation per
+// process start, never again. An invalid one fails Join with
+// InvalidArgument.
+func WithIncarnation(inc string) JoinOption {
+	return joinOption(func(o *joinOptions) { o.incarnation = inc })
+}
+
 // WithTypes makes a view hold only members of these types. It then
 // subscribes only to their announcements and heartbeats, so that a server
 // that calls only rooms does not pay for hearing every connector.
@@ -118,6 +128,9 @@ func newJoinOptions(opts []JoinOption) (joinOptions, error) {
 	var o joinOptions
 	for _, opt := range opts {
 		opt.applyJoin(&o)
+	}
+	if o.incarnation != "" && !validIncarnation(o.incarnation) {
+		return o, fmt.Errorf("invalid incarnation %q: want 32 lowercase hex digits, from NewIncarnation", o.incarnation)
 	}
 	return o, o.finish()
 }

@@ -45,7 +45,8 @@ const rollcallJitter = 100 * time.Millisecond
 
 // Join announces a server to the cluster on nc and keeps it announced: a
 // heartbeat every third of the leave bound, and its record to whoever asks.
-// Options: [WithSubjectPrefix], [WithLeaveBound], [WithLogger].
+// Options: [WithSubjectPrefix], [WithLeaveBound], [WithLogger],
+// [WithIncarnation].
 //
 // Before it announces, Join asks NATS who holds info.ID. A live holder
 // answers, and Join fails with [ErrDuplicateID], naming it. "No responders"
@@ -74,7 +75,7 @@ func Join(ctx context.Context, nc *nats.Conn, info Info, opts ...JoinOption) (*R
 	}
 	inc := o.incarnation
 	if inc == "" {
-		inc = newIncarnation()
+		inc = NewIncarnation()
 	}
 	r := &Registration{
 		nc:      nc,

@@ -254,10 +254,11 @@ func parseMessage(typ, id string, data []byte) (message, error) {
 	return m, nil
 }
 
-// newIncarnation returns 128 random bits in lowercase hex: printable,
-// subject-safe, and unique to this process start for all practical
-// purposes.
-func newIncarnation() string {
+// NewIncarnation returns a new incarnation: 128 random bits in lowercase
+// hex (32 digits), printable, subject-safe, and unique for all practical
+// purposes. [Join] makes one; make it yourself only to know it before
+// joining ([WithIncarnation]).
+func NewIncarnation() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return hex.EncodeToString(b[:])
