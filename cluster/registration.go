@@ -119,6 +119,9 @@ func Join(ctx context.Context, nc *nats.Conn, info Info, opts ...JoinOption) (*R
 		err = flush(ctx, nc)
 	}
 	if err != nil {
+		// The announcement may get through yet: take it back, as far as
+		// NATS lets us, rather than leave views a member that never was.
+		_ = nc.Publish(r.subject, r.rec.encode(opLeave))
 		nc.RemoveStatusListener(r.status)
 		r.unsubscribe()
 		if runtime.CodeOf(err) == runtime.Canceled {
