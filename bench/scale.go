@@ -414,12 +414,13 @@ func waitAll(servers []*scaleServer, at func(*viewCount) time.Time) (time.Time, 
 }
 
 // heapOf starts k views, each on a connection of its own, waits until each
-// lists want members, and returns the growth of the live heap they caused.
+// lists want members, and returns the live heap they hold: the heap with
+// them less the heap right after they closed, measured back to back so
+// that the rest of the process changes little in between.
 func heapOf(k int, url string, opts []cluster.ViewOption, want int) (float64, error) {
-	before := liveHeap()
 	var views []*cluster.View
 	var conns []*nats.Conn
-	defer func() {
+	closeAll := func() {
 		for _, v := range views {
 			if v != nil {
 				v.Close()
@@ -428,7 +429,9 @@ func heapOf(k int, url string, opts []cluster.ViewOption, want int) (float64, er
 		for _, nc := range conns {
 			nc.Close()
 		}
-	}()
+		views, conns = nil, nil
+	}
+	defer closeAll()
 	for range k {
 		nc, err := connect(url)
 		if err != nil {
@@ -460,9 +463,11 @@ func heapOf(k int, url string, opts []cluster.ViewOption, want int) (float64, er
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	after := liveHeap()
-	runtime.KeepAlive(views)
-	return float64(after) - float64(before), nil
+	with := liveHeap()
+	closeAll()
+	time.Sleep(200 * time.Millisecond) // the connections' goroutines end
+	without := liveHeap()
+	return float64(with) - float64(without), nil
 }
 
 func liveHeap() uint64 {

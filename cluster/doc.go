@@ -61,10 +61,11 @@
 // ([Registration.Drain]): routers stop picking it, calls by id still reach
 // it.
 //
-// A view drops nobody while its own connection to NATS is down, or when it
-// was not running itself (a stalled process): it cannot tell their silence
-// from its own deafness. When it hears again, every member gets a fresh
-// leave bound: the grace. Before it drops anyone it proves its link with a
+// A view drops nobody while its own connection to NATS is down: it cannot
+// tell their silence from its own deafness. When it hears again, every
+// member gets a fresh leave bound: the grace. Time the view itself was not
+// running (a stalled process, a starved machine) counts as nobody's
+// silence. Before it drops anyone it proves its link with a
 // round trip to NATS and handles every message that arrived before the
 // answer. A member whose NATS node fails reconnects to another and
 // announces itself at once; while that takes less than half its leave

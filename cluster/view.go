@@ -22,9 +22,10 @@ import (
 // A member joins the view when its announcement arrives (or, for a view
 // that missed it, its next heartbeat), leaves at once when it says goodbye,
 // and leaves within its leave bound when it dies. A view whose own NATS
-// connection is down, or that was not running (a stalled process), cannot
-// tell a dead member from a silent link: it drops nobody meanwhile, and
-// gives every member a fresh leave bound once it hears again.
+// connection is down cannot tell a dead member from a silent link: it drops
+// nobody meanwhile, and gives every member a fresh leave bound once it
+// hears again. Time the view was not running (a stalled process) counts
+// as nobody's silence.
 type View struct {
 	nc    *nats.Conn
 	subj  subjects
@@ -479,16 +480,26 @@ func (v *View) loop() {
 // its link are not handled yet.
 func (v *View) check(now time.Time) {
 	v.mu.Lock()
-	stalled := now.Sub(v.lastCheck) > max(3*v.tick, heartbeatEvery(v.bound))
+	if late := now.Sub(v.lastCheck) - v.tick; late > v.tick {
+		// The view was not running for a while (a stalled process, a
+		// starved machine): that time is nobody's silence. In one process
+		// the members stalled too, and beat again only now.
+		v.log.Debug("cluster: view stalled; the stall is forgiven", "for", late)
+		for _, s := range v.ids {
+			for _, c := range s.cands {
+				c.seen = c.seen.Add(late)
+			}
+		}
+	}
 	v.lastCheck = now
 	if !v.nc.IsConnected() {
 		v.linkDown, v.mark = true, 0
 		v.mu.Unlock()
 		return
 	}
-	if rc := v.nc.Stats().Reconnects; stalled || v.linkDown || rc != v.reconnects {
+	if rc := v.nc.Stats().Reconnects; v.linkDown || rc != v.reconnects {
 		// Everyone gets a fresh bound: the grace after a reconnect.
-		v.log.Debug("cluster: view was deaf; every member gets a fresh leave bound", "stalled", stalled, "reconnected", rc != v.reconnects)
+		v.log.Debug("cluster: view was deaf; every member gets a fresh leave bound", "reconnected", rc != v.reconnects)
 		for _, s := range v.ids {
 			for _, c := range s.cands {
 				c.seen = now
