@@ -326,23 +326,6 @@ func scaleOne(n int, cfg scaleConfig, stderr io.Writer) (scaleResult, error) {
 	r.IdleCPUPct = round2(100 * (c1.cpu - c0.cpu).Seconds() / secs)
 	fmt.Fprintf(stderr, "bench -scale:   idle: %.1f msgs/s, %.0f deliveries/s, %.1f%% CPU\n", r.IdleMsgsPerS, r.IdleDeliveriesPerS, r.IdleCPUPct)
 
-	// Memory: extra views, on the cluster and on an empty prefix; the
-	// difference per member is what a view holds per member. Enough views
-	// that their members outweigh the noise of a heap measurement.
-	extra := cfg.views
-	if extra == 0 {
-		extra = max(10, 1000/n)
-	}
-	full, err := heapOf(extra, ns.URL(), viewOpts, n)
-	if err != nil {
-		return r, err
-	}
-	empty, err := heapOf(extra, ns.URL(), append(slices.Clone(viewOpts), cluster.WithSubjectPrefix("scale.empty")), 0)
-	if err != nil {
-		return r, err
-	}
-	r.WatcherBytesPerMember = math.Round((full - empty) / float64(extra*n))
-
 	// Leave: one server killed, until every other view that listed it
 	// dropped it.
 	victim := servers[n/2]
@@ -362,11 +345,38 @@ func scaleOne(n int, cfg scaleConfig, stderr io.Writer) (scaleResult, error) {
 		r.LeaveMS = -1
 		r.Failed = strings.TrimPrefix(r.Failed+"; leave: "+err.Error(), "; ")
 		fmt.Fprintf(stderr, "bench -scale:   leave: %v\n", err)
-		return r, nil
+	} else {
+		r.LeaveMS = ms(last.Sub(killed))
+		fmt.Fprintf(stderr, "bench -scale:   killed member gone from %d views in %v\n", len(others), last.Sub(killed).Round(time.Millisecond))
 	}
-	r.LeaveMS = ms(last.Sub(killed))
-	fmt.Fprintf(stderr, "bench -scale:   killed member gone from %d views in %v\n", len(others), last.Sub(killed).Round(time.Millisecond))
-	return r, nil
+	r.WatcherBytesPerMember, err = watcherBytes(cfg, ns.URL(), servers, viewOpts, n-1)
+	return r, err
+}
+
+// watcherBytes measures the memory a view holds per member, with the
+// servers' own views closed so that the process is quiet: only the members
+// heartbeat.
+func watcherBytes(cfg scaleConfig, url string, servers []*scaleServer, viewOpts []cluster.ViewOption, n int) (float64, error) {
+	for _, s := range servers {
+		s.view.Close()
+	}
+	time.Sleep(cfg.bound / 3)
+	// Memory: extra views, on the cluster and on an empty prefix; the
+	// difference per member is what a view holds per member. Enough views
+	// that their members outweigh the noise of a heap measurement.
+	extra := cfg.views
+	if extra == 0 {
+		extra = max(10, 1000/n)
+	}
+	full, err := heapOf(extra, url, viewOpts, n)
+	if err != nil {
+		return 0, err
+	}
+	empty, err := heapOf(extra, url, append(slices.Clone(viewOpts), cluster.WithSubjectPrefix("scale.empty")), 0)
+	if err != nil {
+		return 0, err
+	}
+	return math.Round((full - empty) / float64(extra*n)), nil
 }
 
 // parallel runs f for every server, 32 at a time.

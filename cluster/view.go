@@ -480,7 +480,7 @@ func (v *View) loop() {
 // its link are not handled yet.
 func (v *View) check(now time.Time) {
 	v.mu.Lock()
-	if late := now.Sub(v.lastCheck) - v.tick; late > v.tick {
+	if late := now.Sub(v.lastCheck) - v.tick; late > 2*v.tick {
 		// The view was not running for a while (a stalled process, a
 		// starved machine): that time is nobody's silence. In one process
 		// the members stalled too, and beat again only now.
