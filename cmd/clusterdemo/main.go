@@ -53,6 +53,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Workers, "workers", defaultWorkers, "worker goroutines per backend")
 	fs.DurationVar(&cfg.Duration, "duration", defaultDuration, "how long the workload runs")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the workers' random choices (0: from the clock)")
+	fs.IntVar(&cfg.Kill, "kill", 0, "frontends killed a third of the way through (no goodbye); calls to them must end, membership must drop them")
+	fs.IntVar(&cfg.Restart, "restart", 0, "frontends killed and started again at once under the same id; no old reference may reach the new run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
