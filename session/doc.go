@@ -14,8 +14,8 @@
 // # Concurrency
 //
 // Every method is safe for concurrent use. Lookups by id or uid are O(1) and take only a
-// shard's read lock. Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]) and [Conn]
-// methods run on the goroutine that caused the event, after every store lock has been
+// shard's read lock. Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]), an
+// [Observer] ([WithObserver], for metrics) and [Conn] methods run on the goroutine that caused the event, after every store lock has been
 // released, so they may call back into the store. Consequently, when goroutines race to
 // bind, unbind and close the same session, the hooks of those events may run concurrently
 // and in a different order from the events; callers that need ordered events must

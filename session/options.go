@@ -5,6 +5,7 @@ type Option func(*options)
 
 type options struct {
 	singleSession bool
+	observer      Observer
 }
 
 // WithSingleSession makes the store allow at most one session per uid: binding a second

@@ -25,6 +25,7 @@ type Store struct {
 
 	hooksMu sync.Mutex               // serialises hook registration
 	hooks   atomic.Pointer[hookList] // copy-on-write, so firing takes no lock
+	obs     Observer                 // nil without WithObserver
 }
 
 type sessionShard struct {
@@ -43,7 +44,7 @@ func NewStore(frontendID string, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{frontendID: frontendID, single: o.singleSession}
+	st := &Store{frontendID: frontendID, single: o.singleSession, obs: o.observer}
 	st.uids.init()
 	for i := range st.shards {
 		st.shards[i].m = make(map[ID]*Session)
@@ -65,6 +66,9 @@ func (st *Store) Create(conn Conn) *Session {
 	sh.m[s.id] = s
 	st.live.Add(1)
 	sh.mu.Unlock()
+	if st.obs != nil {
+		st.obs.SessionCreated(s)
+	}
 	return s
 }
 
@@ -175,11 +179,12 @@ func (st *Store) Unbind(id ID, uid string) error {
 // empty value deletes the key instead (JSON null is a value like any other). It fails with
 // [ErrSessionNotFound] or, when value is not valid JSON, [ErrInvalidValue]. This is
 // pomelo's sessionRemote push (SessionService import).
-func (st *Store) Push(id ID, key string, value json.RawMessage) error {
+func (st *Store) Push(id ID, key string, value json.RawMessage) (err error) {
 	s := st.Get(id)
 	if s == nil {
 		return notFound(id)
 	}
+	defer st.observePush(s, 1, &err)
 	raw, err := copyValue(value)
 	if err != nil {
 		return fmt.Errorf("%w: setting %q of sid %d", err, key, id)
@@ -197,11 +202,12 @@ func (st *Store) Push(id ID, key string, value json.RawMessage) error {
 // for a nil value) and keys it does not name are kept, as pomelo's pushAll does. Either
 // every key is applied or, when some value is not valid JSON ([ErrInvalidValue]) or the
 // session is missing ([ErrSessionNotFound]), none is.
-func (st *Store) PushAll(id ID, settings Settings) error {
+func (st *Store) PushAll(id ID, settings Settings) (err error) {
 	s := st.Get(id)
 	if s == nil {
 		return notFound(id)
 	}
+	defer st.observePush(s, len(settings), &err)
 	copied := make(Settings, len(settings))
 	for k, v := range settings {
 		raw, err := copyValue(v)
@@ -299,18 +305,27 @@ func (st *Store) addHook(add func(*hookList)) {
 }
 
 func (st *Store) fireBind(s *Session, uid string) {
+	if st.obs != nil {
+		st.obs.SessionBound(s, uid)
+	}
 	for _, f := range st.hooks.Load().bind {
 		f(s, uid)
 	}
 }
 
 func (st *Store) fireUnbind(s *Session, uid string) {
+	if st.obs != nil {
+		st.obs.SessionUnbound(s, uid)
+	}
 	for _, f := range st.hooks.Load().unbind {
 		f(s, uid)
 	}
 }
 
-func (st *Store) fireClosed(s *Session, reason string) {
+func (st *Store) fireClosed(s *Session, reason string, kicked bool) {
+	if st.obs != nil {
+		st.obs.SessionClosed(s, reason, kicked)
+	}
 	for _, f := range st.hooks.Load().closed {
 		f(s, reason)
 	}
