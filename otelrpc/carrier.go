@@ -2,9 +2,11 @@ package otelrpc
 
 import (
 	"context"
+	"encoding/hex"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // metadataCarrier lets a propagator read and write call metadata.
@@ -35,12 +37,40 @@ func inject(ctx context.Context, p propagation.TextMapPropagator) context.Contex
 	return runtime.WithMetadata(ctx, runtime.Metadata(md))
 }
 
+// injectW3C is inject for the W3C Trace Context propagator, from the span
+// context at hand: it writes what propagation.TraceContext writes, without
+// a carrier map or a walk up ctx to find the span.
+func injectW3C(ctx context.Context, sc trace.SpanContext) context.Context {
+	var buf [55]byte // 00-<trace id>-<span id>-<flags>
+	tid, sid := sc.TraceID(), sc.SpanID()
+	b := append(buf[:0], "00-"...)
+	b = hex.AppendEncode(b, tid[:])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, sid[:])
+	b = append(b, '-')
+	// Only the flags the specification defines travel: sampled and random.
+	b = hex.AppendEncode(b, []byte{byte(sc.TraceFlags() & (trace.FlagsSampled | trace.FlagsRandom))})
+	md := runtime.Metadata{traceparent: string(b)}
+	if ts := sc.TraceState().String(); ts != "" {
+		md[tracestate] = ts
+	}
+	return runtime.WithMetadata(ctx, md)
+}
+
+// The W3C Trace Context metadata keys.
+const (
+	traceparent = "traceparent"
+	tracestate  = "tracestate"
+)
+
 // extract returns ctx with the trace context the caller sent, if any, as
-// the remote parent of the spans started from it.
-func extract(ctx context.Context, p propagation.TextMapPropagator) context.Context {
+// the remote parent of the spans started from it, and that parent (invalid
+// when there is none).
+func extract(ctx context.Context, p propagation.TextMapPropagator) (context.Context, trace.SpanContext) {
 	md := runtime.MetadataFromContext(ctx)
 	if len(md) == 0 {
-		return ctx
+		return ctx, trace.SpanContext{}
 	}
-	return p.Extract(ctx, metadataCarrier(md))
+	ctx = p.Extract(ctx, metadataCarrier(md))
+	return ctx, trace.SpanContextFromContext(ctx)
 }

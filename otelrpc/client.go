@@ -35,22 +35,20 @@ func ClientOption(opts ...Option) runtime.ClientOption {
 // Use it on clients only: a server records its calls with [ServerOption].
 func ClientInterceptor(opts ...Option) runtime.Interceptor {
 	cfg := newConfig(opts)
-	in, err := newClientInstruments(cfg.mp)
+	rs := newRoutes(cfg.routes, cfg.maxRoutes)
+	in, err := newClientInstruments(cfg.mp, rs)
 	if err != nil {
 		otel.Handle(err)
 	}
-	c := &client{
-		tracer: cfg.tp.Tracer(scope),
-		prop:   cfg.prop,
-		in:     in,
-		routes: newRoutes(cfg.routes, cfg.maxRoutes),
-	}
+	_, w3c := cfg.prop.(propagation.TraceContext)
+	c := &client{tracer: cfg.tp.Tracer(scope), prop: cfg.prop, w3c: w3c, in: in, routes: rs}
 	return c.intercept
 }
 
 type client struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
+	w3c    bool // prop is W3C Trace Context alone
 	in     clientInstruments
 	routes *routes
 }
@@ -58,30 +56,56 @@ type client struct {
 func (c *client) intercept(ctx context.Context, info runtime.CallInfo, args, result any, next runtime.CallFunc) error {
 	r := c.routes.get(info.Route)
 	start := time.Now()
-	ctx, span := c.tracer.Start(ctx, r.spanName, r.clientStart...)
-	recording := span.IsRecording()
+	var span trace.Span
+	sc := trace.SpanContextFromContext(ctx)
+	if !unsampled(sc) {
+		ctx, span = c.tracer.Start(ctx, r.spanName, r.clientStart...)
+		sc = span.SpanContext()
+	}
+	// Else the trace is not sampled: follow its root's decision, as a
+	// parent-based sampler would, without a span, and pass the trace
+	// context on as it is.
+	recording := span != nil && span.IsRecording()
 	if recording {
+		span.SetAttributes(r.spanAttrs...)
 		span.SetAttributes(semconv.ServerAddress(info.ServerID))
 		if r.other {
 			span.SetAttributes(semconv.RPCMethodOriginal(info.Route))
 		}
 	}
-	if span.SpanContext().IsValid() {
-		ctx = inject(ctx, c.prop)
+	if sc.IsValid() {
+		if c.w3c {
+			ctx = injectW3C(ctx, sc)
+		} else {
+			ctx = inject(ctx, c.prop)
+		}
 	}
-	c.in.active.Add(ctx, 1, r.active)
+	r.active.Add(1)
 
 	err := next(ctx, args, result)
 
+	r.active.Add(-1)
 	code := codeIndex(runtime.CodeOf(err))
-	c.in.duration.Record(ctx, time.Since(start).Seconds(), r.ended[code])
-	c.in.active.Add(ctx, -1, r.active)
+	c.in.duration.Record(metricContext(ctx, sc), time.Since(start).Seconds(), r.ended[code]...)
 	if recording {
 		span.SetAttributes(endAttrs[code]...)
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}
 	}
-	span.End()
+	if span != nil {
+		span.End()
+	}
 	return err
+}
+
+// metricContext returns the context to record a call's metrics in: its own
+// when its span is sampled, so that exemplars link the metrics to the
+// trace, and an empty one otherwise, which spares every measurement a walk
+// up the call's context looking for a span.
+func metricContext(ctx context.Context, sc trace.SpanContext) context.Context {
+	if sc.IsSampled() {
+		return ctx
+	}
+	return context.Background()
 }

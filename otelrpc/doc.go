@@ -43,8 +43,8 @@
 //	rpc.server.call.duration          histogram, s     every call a server answered, refused ones included
 //	sessionrpc.client.active_calls    up-down counter  calls made and not yet answered (by route)
 //	sessionrpc.server.active_calls    up-down counter  calls being served (by route)
-//	sessionrpc.server.request.size    histogram, By    request envelopes served
-//	sessionrpc.server.response.size   histogram, By    results sent
+//	sessionrpc.server.request.bytes   counter, By      bytes of request envelopes served
+//	sessionrpc.server.response.bytes  counter, By      bytes of results sent
 //
 // The conventions define the first two; the others are sessionrpc's own. A
 // server records every call its [runtime.Observer] sees, which includes

@@ -1,6 +1,8 @@
 package otelrpc
 
 import (
+	"sync/atomic"
+
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
 )
@@ -13,25 +15,21 @@ const scope = "github.com/sessionrpc/sessionrpc/otelrpc"
 // between servers of one cluster in the first bucket: these start at 50 µs.
 var durationBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
-// sizeBuckets are the bucket bounds of request and response sizes, in bytes,
-// up to the default payload limit (4 MiB).
-var sizeBuckets = []float64{0, 64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20}
-
 // Names of the metrics the conventions do not define.
 const (
-	metricClientActive = "sessionrpc.client.active_calls"
-	metricServerActive = "sessionrpc.server.active_calls"
-	metricRequestSize  = "sessionrpc.server.request.size"
-	metricResponseSize = "sessionrpc.server.response.size"
+	metricClientActive  = "sessionrpc.client.active_calls"
+	metricServerActive  = "sessionrpc.server.active_calls"
+	metricRequestBytes  = "sessionrpc.server.request.bytes"
+	metricResponseBytes = "sessionrpc.server.response.bytes"
 )
 
 // clientInstruments are the metrics of calls made.
 type clientInstruments struct {
 	duration metric.Float64Histogram
-	active   metric.Int64UpDownCounter
 }
 
-func newClientInstruments(mp metric.MeterProvider) (clientInstruments, error) {
+// newClientInstruments makes the metrics of a client whose routes are rs.
+func newClientInstruments(mp metric.MeterProvider, rs *routes) (clientInstruments, error) {
 	m := mp.Meter(scope)
 	var conv rpcconv.ClientCallDuration
 	d, err := m.Float64Histogram(conv.Name(), metric.WithUnit(conv.Unit()), metric.WithDescription(conv.Description()),
@@ -39,19 +37,19 @@ func newClientInstruments(mp metric.MeterProvider) (clientInstruments, error) {
 	if err != nil {
 		return clientInstruments{}, err
 	}
-	a, err := m.Int64UpDownCounter(metricClientActive, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls made and not yet answered."))
-	return clientInstruments{duration: d, active: a}, err
+	_, err = m.Int64ObservableUpDownCounter(metricClientActive, metric.WithUnit("{call}"),
+		metric.WithDescription("Calls made and not yet answered."), metric.WithInt64Callback(rs.observeActive))
+	return clientInstruments{duration: d}, err
 }
 
-// serverInstruments are the metrics of calls served.
+// serverInstruments are the metrics of calls served that a call records
+// itself; the others are observed from counts the routes keep.
 type serverInstruments struct {
-	duration          metric.Float64Histogram
-	active            metric.Int64UpDownCounter
-	request, response metric.Int64Histogram
+	duration metric.Float64Histogram
 }
 
-func newServerInstruments(mp metric.MeterProvider) (serverInstruments, error) {
+// newServerInstruments makes the metrics of a server whose routes are rs.
+func newServerInstruments(mp metric.MeterProvider, rs *routes) (serverInstruments, error) {
 	m := mp.Meter(scope)
 	var conv rpcconv.ServerCallDuration
 	var in serverInstruments
@@ -60,17 +58,17 @@ func newServerInstruments(mp metric.MeterProvider) (serverInstruments, error) {
 		metric.WithExplicitBucketBoundaries(durationBuckets...)); err != nil {
 		return in, err
 	}
-	if in.active, err = m.Int64UpDownCounter(metricServerActive, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls being served: arrived and not yet answered.")); err != nil {
+	if _, err = m.Int64ObservableUpDownCounter(metricServerActive, metric.WithUnit("{call}"),
+		metric.WithDescription("Calls being served: arrived and not yet answered."), metric.WithInt64Callback(rs.observeActive)); err != nil {
 		return in, err
 	}
-	if in.request, err = m.Int64Histogram(metricRequestSize, metric.WithUnit("By"),
-		metric.WithDescription("Size of request envelopes served: route, metadata and encoded arguments."),
-		metric.WithExplicitBucketBoundaries(sizeBuckets...)); err != nil {
+	if _, err = m.Int64ObservableCounter(metricRequestBytes, metric.WithUnit("By"),
+		metric.WithDescription("Bytes of the request envelopes served: route, metadata and encoded arguments."),
+		metric.WithInt64Callback(rs.observeBytes(func(r *route) *[numCodes]atomic.Int64 { return &r.requestBytes }))); err != nil {
 		return in, err
 	}
-	in.response, err = m.Int64Histogram(metricResponseSize, metric.WithUnit("By"),
-		metric.WithDescription("Size of encoded results sent; 0 for errors and methods that return only an error."),
-		metric.WithExplicitBucketBoundaries(sizeBuckets...))
+	_, err = m.Int64ObservableCounter(metricResponseBytes, metric.WithUnit("By"),
+		metric.WithDescription("Bytes of the encoded results sent; errors and methods that return only an error send none."),
+		metric.WithInt64Callback(rs.observeBytes(func(r *route) *[numCodes]atomic.Int64 { return &r.responseBytes })))
 	return in, err
 }

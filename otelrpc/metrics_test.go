@@ -52,21 +52,27 @@ func TestCallMetricsAfterKnownWorkload(t *testing.T) {
 
 			sm := serverM.collect(t)
 			wantCounts(t, sm, "rpc.server.call.duration", map[string]int64{okRelay: 7, notFoundRelay: 3, otherUnimpl: 2})
-			wantCounts(t, sm, "sessionrpc.server.request.size", map[string]int64{okRelay: 7, notFoundRelay: 3, otherUnimpl: 2})
-			wantCounts(t, sm, "sessionrpc.server.response.size", map[string]int64{okRelay: 7, notFoundRelay: 3, otherUnimpl: 2})
 			wantCounts(t, sm, "sessionrpc.server.active_calls", map[string]int64{activeRelay: 0, activeOther: 0})
-			// Sizes: each request is the route and {"hops":null,"fail":false}
-			// and, on a network, a few bytes of envelope (version, lengths,
-			// the deadline); the result is {"depth":0}.
-			body := float64(len(routeRelay) + len(`{"hops":null,"fail":false}`))
-			if got := points(sm["sessionrpc.server.request.size"])[okRelay].Sum; got < 7*body || got > 7*(body+16) {
+			// Bytes: each request is the route and {"hops":null,"fail":false}
+			// (or true) and, on a network, a few bytes of envelope (version,
+			// lengths, the deadline); the result is {"depth":0}; failures
+			// send no result.
+			req, resp := points(sm["sessionrpc.server.request.bytes"]), points(sm["sessionrpc.server.response.bytes"])
+			body := int64(len(routeRelay) + len(`{"hops":null,"fail":false}`))
+			if got := req[okRelay].N; got < 7*body || got > 7*(body+16) {
 				t.Errorf("request bytes of the 7 calls: %v, want %v plus at most 16 a call", got, 7*body)
 			}
-			if got := points(sm["sessionrpc.server.response.size"])[okRelay].Sum; got != 7*float64(len(`{"depth":0}`)) {
-				t.Errorf("response bytes of the 7 calls: %v, want %v", got, 7*len(`{"depth":0}`))
+			if got := req[notFoundRelay].N; got < 3*(body-1) || got > 3*(body+15) { // true is shorter than false
+				t.Errorf("request bytes of the 3 failed calls: %v, want %v plus at most 16 a call", got, 3*(body-1))
 			}
-			if got := points(sm["sessionrpc.server.response.size"])[notFoundRelay].Sum; got != 0 {
-				t.Errorf("response bytes of failed calls: %v, want 0", got)
+			if got, want := resp[okRelay].N, int64(7*len(`{"depth":0}`)); got != want {
+				t.Errorf("response bytes of the 7 calls: %v, want %v", got, want)
+			}
+			if _, ok := resp[notFoundRelay]; ok {
+				t.Errorf("failed calls counted response bytes: %v", resp[notFoundRelay])
+			}
+			if len(req) != 3 {
+				t.Errorf("request bytes by attributes: %v, want the OK, NOT_FOUND and _OTHER calls", req)
 			}
 
 			cm := clientM.collect(t)

@@ -1,6 +1,7 @@
 package otelrpc
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,14 +69,27 @@ func serverFault(c runtime.Code) bool {
 // route is what the instrumentation records a route as, computed once per
 // route so that a call allocates nothing for its attributes.
 type route struct {
-	method string // rpc.method: the route, or _OTHER
-	other  bool   // method is _OTHER: spans also carry rpc.method_original
-	// clientStart and serverStart start spans: kind, name and the
-	// attributes samplers may look at.
+	method   string // rpc.method: the route, or _OTHER
+	other    bool   // method is _OTHER: spans also carry rpc.method_original
+	spanName string
+	// clientStart and serverStart start spans: their kind.
 	clientStart, serverStart []trace.SpanStartOption
-	spanName                 string
-	active                   metric.MeasurementOption           // rpc.system.name, rpc.method
-	ended                    [numCodes]metric.MeasurementOption // and rpc.response.status_code, error.type
+	spanAttrs                []attribute.KeyValue // rpc.system.name, rpc.method
+	// active counts the calls in flight; an observable counter reports
+	// it, with activeAttrs (rpc.system.name, rpc.method), when metrics are
+	// collected, so that a call pays an atomic add rather than two
+	// measurements.
+	active      atomic.Int64
+	activeAttrs metric.ObserveOption
+	// ended are the attributes of calls that ended, by code
+	// (rpc.system.name, rpc.method, rpc.response.status_code, error.type),
+	// each alone in a slice so that passing it allocates nothing.
+	ended [numCodes][]metric.RecordOption
+	// endedObs are ended's attributes, for observable instruments.
+	endedObs [numCodes]metric.ObserveOption
+	// requestBytes and responseBytes add up the sizes of the calls that
+	// ended, by code, for observable counters (a server's only).
+	requestBytes, responseBytes [numCodes]atomic.Int64
 }
 
 func newRoute(method string) *route {
@@ -85,12 +99,17 @@ func newRoute(method string) *route {
 		// the system.
 		r.spanName = systemName
 	}
-	attrs := []attribute.KeyValue{systemAttr, semconv.RPCMethod(method)}
-	r.clientStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...)}
-	r.serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
-	r.active = metric.WithAttributeSet(attribute.NewSet(attrs...))
+	r.spanAttrs = []attribute.KeyValue{systemAttr, semconv.RPCMethod(method)}
+	// The attributes are set once a span is known to record, not given
+	// to Start: that would cost every call two allocations, sampled or
+	// not. Samplers see the route in the span's name.
+	r.clientStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+	r.serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	r.activeAttrs = metric.WithAttributeSet(attribute.NewSet(r.spanAttrs...))
 	for i := range r.ended {
-		r.ended[i] = metric.WithAttributeSet(attribute.NewSet(append(attrs[:2:2], endAttrs[i]...)...))
+		set := metric.WithAttributeSet(attribute.NewSet(append(r.spanAttrs[:2:2], endAttrs[i]...)...))
+		r.ended[i] = []metric.RecordOption{set}
+		r.endedObs[i] = set
 	}
 	return r
 }
@@ -103,6 +122,9 @@ type routes struct {
 	learn bool       // add routes not yet known, up to max
 	max   int
 	other *route
+	// otherUsed is set once a call has been recorded as _OTHER: from
+	// then on its count of calls in flight is reported, 0 included.
+	otherUsed atomic.Bool
 }
 
 // newRoutes returns the routes of a client: known lists the recognised
@@ -124,9 +146,17 @@ func (rs *routes) get(name string) *route {
 		return r
 	}
 	if !rs.learn {
-		return rs.other
+		return rs.getOther()
 	}
 	return rs.add(name)
+}
+
+// getOther returns the _OTHER route.
+func (rs *routes) getOther() *route {
+	if !rs.otherUsed.Load() {
+		rs.otherUsed.Store(true)
+	}
+	return rs.other
 }
 
 func (rs *routes) add(name string) *route {
@@ -137,7 +167,7 @@ func (rs *routes) add(name string) *route {
 		return r
 	}
 	if len(old) >= rs.max {
-		return rs.other
+		return rs.getOther()
 	}
 	m := make(map[string]*route, len(old)+1)
 	for k, v := range old {
@@ -147,4 +177,36 @@ func (rs *routes) add(name string) *route {
 	m[name] = r
 	rs.m.Store(&m)
 	return r
+}
+
+// observeActive reports the calls in flight of every route to o.
+func (rs *routes) observeActive(_ context.Context, o metric.Int64Observer) error {
+	for _, r := range *rs.m.Load() {
+		o.Observe(r.active.Load(), r.activeAttrs)
+	}
+	if n := rs.other.active.Load(); n != 0 || rs.otherUsed.Load() {
+		o.Observe(n, rs.other.activeAttrs)
+	}
+	return nil
+}
+
+// observeBytes returns the callback of an observable counter of the bytes
+// that bytes picks out of each route: it reports every route and code with
+// bytes counted.
+func (rs *routes) observeBytes(bytes func(*route) *[numCodes]atomic.Int64) metric.Int64Callback {
+	return func(_ context.Context, o metric.Int64Observer) error {
+		observe := func(r *route) {
+			counts := bytes(r)
+			for code := range counts {
+				if n := counts[code].Load(); n != 0 {
+					o.Observe(n, r.endedObs[code])
+				}
+			}
+		}
+		for _, r := range *rs.m.Load() {
+			observe(r)
+		}
+		observe(rs.other)
+		return nil
+	}
 }

@@ -37,22 +37,17 @@ func ServerOption(opts ...Option) runtime.ServerOption {
 // trace. Metrics, by route and final code: the duration of every call
 // (rpc.server.call.duration, in seconds, from the moment the server starts
 // on the call to its answer), the calls in flight
-// (sessionrpc.server.active_calls) and the sizes of requests and responses
-// (sessionrpc.server.request.size, sessionrpc.server.response.size, in
-// bytes). A route no service registered is recorded as _OTHER.
+// (sessionrpc.server.active_calls) and the bytes of requests and responses
+// (sessionrpc.server.request.bytes, sessionrpc.server.response.bytes). A route no service registered is recorded as _OTHER.
 func NewServerObserver(opts ...Option) runtime.Observer {
 	cfg := newConfig(opts)
-	in, err := newServerInstruments(cfg.mp)
+	// Registered routes are a bounded set: learn them all.
+	rs := newRoutes(nil, math.MaxInt)
+	in, err := newServerInstruments(cfg.mp, rs)
 	if err != nil {
 		otel.Handle(err)
 	}
-	return &server{
-		tracer: cfg.tp.Tracer(scope),
-		prop:   cfg.prop,
-		in:     in,
-		// Registered routes are a bounded set: learn them all.
-		routes: newRoutes(nil, math.MaxInt),
-	}
+	return &server{tracer: cfg.tp.Tracer(scope), prop: cfg.prop, in: in, routes: rs}
 }
 
 type server struct {
@@ -68,7 +63,8 @@ type serverCall struct {
 	context.Context
 	start time.Time
 	r     *route
-	span  trace.Span
+	span  trace.Span        // nil when the caller's trace is not sampled
+	sc    trace.SpanContext // the span's, or the caller's when span is nil
 }
 
 type serverCallKey struct{}
@@ -82,22 +78,40 @@ func (c *serverCall) Value(key any) any {
 
 // StartCall implements [runtime.Observer].
 func (s *server) StartCall(ctx context.Context, info runtime.CallInfo) context.Context {
-	r := s.routes.other
-	if !info.UnknownRoute {
+	var r *route
+	if info.UnknownRoute {
+		r = s.routes.getOther()
+	} else {
 		r = s.routes.get(info.Route)
 	}
-	start := time.Now()
-	ctx, span := s.tracer.Start(extract(ctx, s.prop), r.spanName, r.serverStart...)
-	if span.IsRecording() {
-		if r.other {
-			span.SetAttributes(semconv.RPCMethodOriginal(info.Route))
+	c := &serverCall{start: time.Now(), r: r}
+	ctx, parent := extract(ctx, s.prop)
+	if unsampled(parent) {
+		// The caller's trace is not sampled: follow its decision, as a
+		// parent-based sampler would, without a span. Calls the handler
+		// makes pass the trace context on as it came.
+		c.Context, c.sc = ctx, parent
+	} else {
+		ctx, span := s.tracer.Start(ctx, r.spanName, r.serverStart...)
+		if span.IsRecording() {
+			span.SetAttributes(r.spanAttrs...)
+			if r.other {
+				span.SetAttributes(semconv.RPCMethodOriginal(info.Route))
+			}
+			if info.Peer != nil {
+				setPeer(span, info.Peer)
+			}
 		}
-		if info.Peer != nil {
-			setPeer(span, info.Peer)
-		}
+		c.Context, c.span, c.sc = ctx, span, span.SpanContext()
 	}
-	s.in.active.Add(ctx, 1, r.active)
-	return &serverCall{Context: ctx, start: start, r: r, span: span}
+	r.active.Add(1)
+	return c
+}
+
+// unsampled reports whether parent is the context of a trace that its root
+// decided not to sample.
+func unsampled(parent trace.SpanContext) bool {
+	return parent.IsValid() && !parent.IsSampled()
 }
 
 // EndCall implements [runtime.Observer].
@@ -110,12 +124,15 @@ func (s *server) EndCall(ctx context.Context, _ runtime.CallInfo, end runtime.Ca
 			return
 		}
 	}
+	c.r.active.Add(-1)
 	code := codeIndex(end.Code)
 	opt := c.r.ended[code]
-	s.in.duration.Record(ctx, time.Since(c.start).Seconds(), opt)
-	s.in.request.Record(ctx, int64(end.RequestBytes), opt)
-	s.in.response.Record(ctx, int64(end.ResponseBytes), opt)
-	s.in.active.Add(ctx, -1, c.r.active)
+	s.in.duration.Record(metricContext(ctx, c.sc), time.Since(c.start).Seconds(), opt...)
+	c.r.requestBytes[code].Add(int64(end.RequestBytes))
+	c.r.responseBytes[code].Add(int64(end.ResponseBytes))
+	if c.span == nil {
+		return
+	}
 	if c.span.IsRecording() {
 		c.span.SetAttributes(endAttrs[code]...)
 		if serverFault(end.Code) {

@@ -1,6 +1,7 @@
 package otelrpc_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -170,20 +171,36 @@ func TestCallWithoutTraceContextStartsTrace(t *testing.T) {
 	}
 }
 
-// A parent that was not sampled is honoured across the wire: with a
-// parent-based sampler on the server, neither side records the call.
-func TestUnsampledParentIsHonoured(t *testing.T) {
+// A trace its root did not sample is not recorded downstream, even by a
+// server whose own sampler samples everything: the servers follow the
+// caller's decision and pass its trace context on as it came.
+func TestUnsampledTraceIsFollowed(t *testing.T) {
 	n := inProcNetwork(t)
-	tr := newTracing(t, sdktrace.ParentBased(sdktrace.AlwaysSample()))
+	tr := newTracing(t, sdktrace.AlwaysSample())
 	relayCluster(t, n, tr)
+	var got runtime.Metadata
+	record := func(ctx context.Context, info runtime.CallInfo, args, result any, next runtime.CallFunc) error {
+		got = runtime.MetadataFromContext(ctx)
+		return next(ctx, args, result)
+	}
+	last := runtime.NewServer(runtime.WithInterceptors(record))
+	last.RegisterService(&relayDesc, nil)
+	n.serve(t, "c", last)
+
 	never := newTracing(t, sdktrace.NeverSample())
-	never.exp = tr.exp
-	client := runtime.NewClient(n.transport(t), otelrpc.ClientOption(otelrpc.WithTracerProvider(never.provider(t, "caller"))))
-	if err := client.Invoke(ctxFor(t), "a", routeRelay, &relayArgs{Hops: []string{"b"}}, &relayResult{}); err != nil {
+	tp := never.provider(t, "caller")
+	ctx, root := tp.Tracer("test").Start(ctxFor(t), "game.handleJoin")
+	defer root.End()
+	client := runtime.NewClient(n.transport(t), otelrpc.ClientOption(otelrpc.WithTracerProvider(tp)))
+	if err := client.Invoke(ctx, "a", routeRelay, &relayArgs{Hops: []string{"b", "c"}}, &relayResult{}); err != nil {
 		t.Fatal(err)
 	}
 	if spans := tr.exp.GetSpans(); len(spans) != 0 {
 		t.Fatalf("an unsampled trace was recorded downstream:\n%s", dump(spans))
+	}
+	sc := root.SpanContext()
+	if want := "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-00"; got["traceparent"] != want {
+		t.Errorf("traceparent after a → b → c: %q, want the root's, unsampled: %q", got["traceparent"], want)
 	}
 }
 
