@@ -30,10 +30,16 @@
 // transport, or starts a new one when the call carries none. The server
 // span is in the context the handler gets, so the calls a handler makes are
 // its children: a trace follows a request from frontend to backend and
-// back. Sampling is the tracer provider's: with
-// sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01)) on every server, one
-// request in a hundred is traced end to end, and the others cost a few
-// hundred nanoseconds a call.
+// back.
+//
+// Sampling is decided where a trace starts, by that tracer provider's
+// sampler: with sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01)), one
+// request in a hundred is traced end to end. A call whose trace its root did
+// not sample is not traced downstream either, whatever the servers' own
+// samplers say: the server and the calls its handler makes follow the
+// caller's decision, as a parent-based sampler (the SDK's default) would,
+// and pass its trace context on without starting spans, which saves most of
+// the cost of tracing on the calls that are not sampled.
 //
 // # Metrics
 //
