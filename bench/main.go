@@ -50,6 +50,8 @@ var peers = []peer{
 	{name: "raw-tcp-pingpong", start: newRawTCP},
 	{name: "nats-request", start: newNATSRequest},
 	{name: "sessionrpc-tcp-push", start: newTCPPush, extra: true},
+	{name: "sessionrpc-tcp-otel-1pct", start: newTCPOtel1Pct, extra: true},
+	{name: "sessionrpc-tcp-otel-always", start: newTCPOtelAlways, extra: true},
 	{name: "grpc-go-raw", start: newGRPCRaw, extra: true},
 	{name: "arpc-raw", start: newARPCRaw, extra: true},
 	{name: "rpcx-msgpack", start: newRPCXMsgpack, extra: true},
