@@ -11,10 +11,12 @@
 //   - runtime/tcp and runtime/natsrpc: network transports;
 //   - session: the frontend session store;
 //   - sessionremote: sys.sessionRemote and the backend session API;
+//   - otelrpc and slogrpc: OpenTelemetry tracing and metrics, and log/slog
+//     logging, of calls and sessions;
 //   - gen and cmd/rpcgen: the generator.
 //
 // This file also holds the go:generate lines that regenerate every checked-in
 // generated file: run go generate in the repository root.
 package sessionrpc
 
-//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e
+//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e ./cmd/tracesvg
