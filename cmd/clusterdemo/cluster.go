@@ -24,6 +24,7 @@ import (
 type cluster struct {
 	cfg     Config
 	log     *slog.Logger
+	obs     *observability // -trace and -metrics
 	nats    *natsembed.Server // the embedded NATS; nil for tcp or an external NATS
 	natsURL string            // empty for tcp
 
@@ -66,8 +67,8 @@ type backend struct {
 
 // startCluster starts NATS if needed, then the frontends, then the backends.
 // On error it stops whatever it had started.
-func startCluster(cfg Config) (_ *cluster, err error) {
-	c := &cluster{cfg: cfg, log: cfg.Logger}
+func startCluster(cfg Config, obs *observability) (_ *cluster, err error) {
+	c := &cluster{cfg: cfg, log: cfg.Logger, obs: obs}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
@@ -109,10 +110,10 @@ func (c *cluster) startFrontend(i int) (*frontend, error) {
 	f := &frontend{
 		index: i,
 		id:    fmt.Sprintf("connector-%d", i+1),
-		rpc:   runtime.NewServer(runtime.WithLogger(c.log)),
 		conns: make(map[session.ID]*clientConn),
 	}
-	f.store = session.NewStore(f.id)
+	f.rpc = runtime.NewServer(append(c.obs.serverOptions(f.id), runtime.WithLogger(c.log))...)
+	f.store = session.NewStore(f.id, c.obs.storeOptions(f.id)...)
 	f.store.OnBind(func(*session.Session, string) { f.binds.Add(1) })
 	f.store.OnUnbind(func(*session.Session, string) { f.unbinds.Add(1) })
 	f.store.OnClosed(func(*session.Session, string) { f.closes.Add(1) })
@@ -162,7 +163,7 @@ func (c *cluster) startBackend(i int, addrs map[string]string) (*backend, error)
 		b.ttr = tcp.NewTransport(tcp.NewStaticResolver(addrs), tcp.WithLogger(c.log))
 		tr = b.ttr
 	}
-	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr))
+	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr, c.obs.clientOptions(b.id)...))
 	return b, nil
 }
 
