@@ -24,7 +24,7 @@ import (
 type cluster struct {
 	cfg     Config
 	log     *slog.Logger
-	obs     *observability // -trace and -metrics
+	obs     *observability    // -trace and -metrics
 	nats    *natsembed.Server // the embedded NATS; nil for tcp or an external NATS
 	natsURL string            // empty for tcp
 
