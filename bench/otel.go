@@ -6,8 +6,10 @@ import (
 
 	"github.com/sessionrpc/sessionrpc/otelrpc"
 	"github.com/sessionrpc/sessionrpc/runtime"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // newTCPOtel1Pct is sessionrpc-tcp-otel-1pct: sessionrpc-tcp with tracing
@@ -24,11 +26,44 @@ func newTCPOtelAlways(*env) (target, error) {
 	return newTCPOtel("sessionrpc-tcp-otel-always", sdktrace.AlwaysSample())
 }
 
+// The parts of the cost, each alone (extra peers too):
+//
+//   - sessionrpc-tcp-otel-traces: tracing as in -1pct, metrics off;
+//   - sessionrpc-tcp-otel-metrics: metrics on, tracing off;
+//   - sessionrpc-tcp-traceparent: no instrumentation, but every call
+//     carries a traceparent in its metadata, as a traced call does: what
+//     the runtime's metadata path costs.
+func newTCPOtelTraces(*env) (target, error) {
+	return newTCPOtelParts("sessionrpc-tcp-otel-traces", sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.01)), false)
+}
+
+func newTCPOtelMetrics(*env) (target, error) {
+	return newTCPOtelParts("sessionrpc-tcp-otel-metrics", nil, true)
+}
+
 func newTCPOtel(name string, sampler sdktrace.Sampler) (target, error) {
-	exp := &discardExporter{}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(exp))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	opts := []otelrpc.Option{otelrpc.WithTracerProvider(tp), otelrpc.WithMeterProvider(mp)}
+	return newTCPOtelParts(name, sampler, true)
+}
+
+// newTCPOtelParts is sessionrpc-tcp instrumented with otelrpc on both
+// sides: tracing with sampler unless it is nil, metrics if asked.
+func newTCPOtelParts(name string, sampler sdktrace.Sampler, metrics bool) (target, error) {
+	var opts []otelrpc.Option
+	var shutdown []func(context.Context) error
+	if sampler != nil {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(&discardExporter{}))
+		opts = append(opts, otelrpc.WithTracerProvider(tp))
+		shutdown = append(shutdown, tp.Shutdown)
+	} else {
+		opts = append(opts, otelrpc.WithTracerProvider(tracenoop.NewTracerProvider()))
+	}
+	if metrics {
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		opts = append(opts, otelrpc.WithMeterProvider(mp))
+		shutdown = append(shutdown, mp.Shutdown)
+	} else {
+		opts = append(opts, otelrpc.WithMeterProvider(metricnoop.NewMeterProvider()))
+	}
 
 	srv := runtime.NewServer(runtime.WithLogger(quiet), otelrpc.ServerOption(opts...))
 	RegisterEchoServer(srv, echoServer{})
@@ -39,9 +74,29 @@ func newTCPOtel(name string, sampler sdktrace.Sampler) (target, error) {
 	client := NewEchoClient(runtime.NewClient(tr, otelrpc.ClientOption(opts...)))
 	return &echoTarget{peer: name, client: client, stop: func() {
 		stop()
-		_ = tp.Shutdown(context.Background())
-		_ = mp.Shutdown(context.Background())
+		for _, f := range shutdown {
+			_ = f(context.Background())
+		}
 	}}, nil
+}
+
+// newTCPTraceparent is sessionrpc-tcp-traceparent: see above.
+func newTCPTraceparent(*env) (target, error) {
+	tr, stop, err := serveTCP(newEchoServer())
+	if err != nil {
+		return nil, err
+	}
+	return &traceparentTarget{echoTarget{peer: "sessionrpc-tcp-traceparent", client: NewEchoClient(runtime.NewClient(tr)), stop: stop}}, nil
+}
+
+// traceparentTarget is an echoTarget whose calls carry an unsampled W3C
+// traceparent, as otelrpc's client would add.
+type traceparentTarget struct{ echoTarget }
+
+var traceparent = runtime.Metadata{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"}
+
+func (t *traceparentTarget) call(ctx context.Context) error {
+	return t.echoTarget.call(runtime.WithMetadata(ctx, traceparent))
 }
 
 // discardExporter is the span exporter of the otel peers: it counts the
