@@ -13,11 +13,13 @@
 //     incarnations), a membership-backed TCP resolver, calls by server type;
 //   - session: the frontend session store;
 //   - sessionremote: sys.sessionRemote and the backend session API;
+//   - otelrpc and slogrpc: OpenTelemetry tracing and metrics, and log/slog
+//     logging, of calls and sessions;
 //   - gen and cmd/rpcgen: the generator.
 //
 // This file also holds the go:generate lines that regenerate every checked-in
 // generated file: run go generate in the repository root.
 package sessionrpc
 
-//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e
+//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e ./cmd/tracesvg
 //go:generate go run ./cmd/rpcgen ./cluster/internal/room

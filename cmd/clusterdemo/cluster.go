@@ -29,6 +29,7 @@ import (
 type cluster struct {
 	cfg     Config
 	log     *slog.Logger
+	obs     *observability    // -trace and -metrics
 	nats    *natsembed.Server // the embedded NATS; nil for an external NATS
 	natsURL string
 
@@ -86,8 +87,8 @@ type backend struct {
 // startCluster starts NATS if needed, then the frontends, then the backends,
 // and waits until every backend's view lists every frontend. On error it
 // stops whatever it had started.
-func startCluster(ctx context.Context, cfg Config) (_ *cluster, err error) {
-	c := &cluster{cfg: cfg, log: cfg.Logger}
+func startCluster(ctx context.Context, cfg Config, obs *observability) (_ *cluster, err error) {
+	c := &cluster{cfg: cfg, log: cfg.Logger, obs: obs}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
@@ -131,10 +132,10 @@ func (c *cluster) startFrontend(ctx context.Context, i int) (*frontend, error) {
 		index:       i,
 		id:          fmt.Sprintf("connector-%d", i+1),
 		incarnation: membership.NewIncarnation(),
-		rpc:         runtime.NewServer(runtime.WithLogger(c.log)),
 		conns:       make(map[session.ID]*clientConn),
 	}
-	f.store = session.NewStore(f.id, session.WithIncarnation(f.incarnation))
+	f.rpc = runtime.NewServer(append(c.obs.serverOptions(f.id), runtime.WithLogger(c.log))...)
+	f.store = session.NewStore(f.id, append(c.obs.storeOptions(f.id), session.WithIncarnation(f.incarnation))...)
 	f.store.OnBind(func(*session.Session, string) { f.binds.Add(1) })
 	f.store.OnUnbind(func(*session.Session, string) { f.unbinds.Add(1) })
 	f.store.OnClosed(func(*session.Session, string) { f.closes.Add(1) })
@@ -204,7 +205,7 @@ func (c *cluster) startBackend(ctx context.Context, i int) (*backend, error) {
 		b.ttr = tcp.NewTransport(b.view, tcp.WithLogger(c.log)) // no address map: membership
 		tr = b.ttr
 	}
-	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr))
+	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr, c.obs.clientOptions(b.id)...))
 	return b, nil
 }
 

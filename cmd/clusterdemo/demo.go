@@ -54,6 +54,21 @@ type Config struct {
 	// slog.Default().
 	Logger *slog.Logger
 
+	// Trace, when set, makes every server trace one call in a hundred and
+	// receives one traced backend → frontend call as a tree at the end.
+	Trace io.Writer
+	// MetricsAddr, when set, is where Prometheus metrics of every server's
+	// calls and every frontend's sessions are served, at /metrics, while
+	// the demo runs.
+	MetricsAddr string
+
+	// traceRatio, when set, replaces the share of calls -trace samples: the
+	// tests trace every call, so that a short run surely has one.
+	traceRatio float64
+	// onMetrics, when set, is told the URL of the metrics once they are
+	// served: the tests scrape it.
+	onMetrics func(url string)
+
 	// wrapFrontend, when set, stands between a frontend's sys.sessionRemote
 	// implementation and its server: the tests use it to make a frontend
 	// misbehave and prove that the checks notice.
@@ -151,8 +166,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := startCluster(ctx, cfg)
+	obs, err := newObservability(cfg)
 	if err != nil {
+		return nil, err
+	}
+	c, err := startCluster(ctx, cfg, obs)
+	if err != nil {
+		_ = obs.close(context.Background())
 		return nil, err
 	}
 	live := &progress{}
@@ -227,5 +247,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer stop()
 	err = c.stop(stopCtx)
 	rep.Checks.check(err == nil, "stopping the cluster: %v", err)
+	if cfg.Trace != nil {
+		if err := obs.writeTrace(cfg.Trace); err != nil {
+			return nil, err
+		}
+	}
+	if err := obs.close(stopCtx); err != nil {
+		cfg.Logger.Warn("stopping tracing and metrics", "err", err)
+	}
 	return rep, nil
 }
