@@ -49,7 +49,8 @@ type View struct {
 	reconnects uint64    // the connection's count at the last check
 	mark       uint64    // messages to process before expiring anyone; 0 when none asked
 	fetchQ     []fetchReq
-	fetching   map[string]bool // id/incarnation queued or being fetched
+	fetching   map[string]bool      // id/incarnation queued or being fetched
+	fetchAfter map[string]time.Time // id/incarnation whose fetch failed → when to try again
 	fetchers   int
 
 	processed atomic.Uint64 // member-subject messages handled
@@ -81,6 +82,11 @@ type fetchReq struct{ id, inc string }
 // ghost is the record of an incarnation dropped as silent, kept for a
 // while: when it is heard again (it was cut off, or the view was behind)
 // it comes back without every view fetching its record at once.
+// ghostFor is how many leave bounds a ghost is kept: long enough that a
+// member flapping on a congested network is not fetched by every view each
+// time it comes back.
+const ghostFor = 10
+
 type ghost struct {
 	m     *Member
 	until time.Time
@@ -111,20 +117,21 @@ func NewView(ctx context.Context, nc *nats.Conn, opts ...ViewOption) (*View, err
 	}
 	vctx, cancel := context.WithCancel(context.Background())
 	v := &View{
-		nc:       nc,
-		subj:     newSubjects(o.prefix),
-		log:      o.log,
-		types:    slices.Clone(o.types),
-		bound:    o.bound,
-		tick:     o.bound / 12,
-		ctx:      vctx,
-		stopF:    cancel,
-		stop:     vctx.Done(),
-		ids:      make(map[string]*slot),
-		goodbyes: make(map[string]time.Time),
-		ghosts:   make(map[string]ghost),
-		watches:  make(map[*watch]struct{}),
-		fetching: make(map[string]bool),
+		nc:         nc,
+		subj:       newSubjects(o.prefix),
+		log:        o.log,
+		types:      slices.Clone(o.types),
+		bound:      o.bound,
+		tick:       o.bound / 12,
+		ctx:        vctx,
+		stopF:      cancel,
+		stop:       vctx.Done(),
+		ids:        make(map[string]*slot),
+		goodbyes:   make(map[string]time.Time),
+		ghosts:     make(map[string]ghost),
+		watches:    make(map[*watch]struct{}),
+		fetching:   make(map[string]bool),
+		fetchAfter: make(map[string]time.Time),
 	}
 	fail := func(err error) (*View, error) {
 		v.Close()
@@ -399,6 +406,11 @@ func (v *View) queueFetch(id, inc string) {
 	if v.fetching[key] || len(v.fetchQ) >= maxFetchQueue {
 		return
 	}
+	if after, ok := v.fetchAfter[key]; ok && time.Now().Before(after) {
+		// Its last fetch failed: a member too busy to answer is not asked
+		// again at every heartbeat.
+		return
+	}
 	v.fetching[key] = true
 	v.fetchQ = append(v.fetchQ, fetchReq{id, inc})
 	if v.fetchers < maxFetchers {
@@ -433,11 +445,13 @@ func (v *View) fetch(r fetchReq) {
 	cancel()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	delete(v.fetching, goodbyeKey(r.id, r.inc))
+	key := goodbyeKey(r.id, r.inc)
+	delete(v.fetching, key)
 	if v.closed {
 		return
 	}
 	if err != nil {
+		v.fetchAfter[key] = time.Now().Add(2 * heartbeatEvery(v.bound))
 		if errors.Is(err, nats.ErrNoResponders) {
 			// Gone already. An incarnation known only by heartbeat is
 			// dropped; one with a record expires as usual.
@@ -451,6 +465,7 @@ func (v *View) fetch(r fetchReq) {
 		v.log.Debug("cluster: record not fetched", "id", r.id, "incarnation", r.inc, "err", err)
 		return
 	}
+	delete(v.fetchAfter, key)
 	m, err := parseMessage("", "", msg.Data)
 	if err != nil || m.rec.ID != r.id || m.rec.Op == opLeave {
 		v.log.Debug("cluster: ignoring a malformed record", "id", r.id, "err", err)
@@ -515,6 +530,11 @@ func (v *View) check(now time.Time) {
 	for k, g := range v.ghosts {
 		if now.After(g.until) {
 			delete(v.ghosts, k)
+		}
+	}
+	for k, after := range v.fetchAfter {
+		if now.After(after) {
+			delete(v.fetchAfter, k)
 		}
 	}
 	due := false
@@ -620,7 +640,7 @@ func (v *View) expire(now time.Time) {
 				return false
 			}
 			if c.m != nil {
-				v.ghosts[goodbyeKey(id, c.inc)] = ghost{m: c.m, until: now.Add(2 * c.m.LeaveBound)}
+				v.ghosts[goodbyeKey(id, c.inc)] = ghost{m: c.m, until: now.Add(ghostFor * c.m.LeaveBound)}
 			}
 			return true
 		})
