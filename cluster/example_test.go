@@ -56,7 +56,7 @@ func Example() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		inc := cluster.NewIncarnation()                       // this run of the server, known before it joins
+		inc := cluster.NewIncarnation()                        // this run of the server, known before it joins
 		front := tcp.NewServer(srv, tcp.WithIdentity(id, inc)) // refuses connections meant for another run
 		go front.Serve(ln)
 		defer front.Close()
