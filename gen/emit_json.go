@@ -96,50 +96,36 @@ func basicName(k types.BasicKind) string { return types.Typ[k].Name() }
 //		return append(b, '}'), nil
 //	}
 //
-// with jsonwire.AppendValue, through encoding/json, for the types jsonwire
-// does not handle itself. It is given a pointer to the field, so that a
-// MarshalJSON method with a pointer receiver runs, as it does when
-// encoding/json encodes the whole struct through a pointer.
+// with the code of [emitter.appendValue] for each field: structs, pointers,
+// slices, maps and raw messages of the basic kinds encoded in place, and
+// jsonwire.AppendValue, through encoding/json, for the other types. That is
+// given a pointer to the field, so that a MarshalJSON method with a pointer
+// receiver runs, as it does when encoding/json encodes the whole struct
+// through a pointer.
 func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
-	var body []jen.Code
-	fails := false
-	for _, f := range fields {
-		if k, _, ok := basicKind(f.typ); !ok || kindMethod[k].fails {
-			fails = true
+	var a appendText
+	sf := e.shapeFields(fields)
+	for _, f := range sf {
+		if f.shape.fails {
+			a.add(jen.Var().Err().Error())
+			break
 		}
 	}
-	if fails {
-		body = append(body, jen.Var().Err().Error())
-	}
-	for i, f := range fields {
-		sep := ","
-		if i == 0 {
-			sep = "{"
-		}
-		body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), rawString(sep+`"`+f.jsonName+`":`).Op("...")))
-		field := jen.Id("v").Dot(f.goName)
-		k, named, ok := basicKind(f.typ)
-		if ok && named && !kindMethod[k].generic {
-			field = jen.Id(basicName(k)).Call(field)
-		}
-		switch {
-		case !ok:
-			body = append(body, appendOrFail(e.jsonwire("AppendValue").Call(jen.Id("b"), jen.Op("&").Add(field))))
-		case kindMethod[k].fails:
-			body = append(body, appendOrFail(e.jsonwire(kindMethod[k].append).Call(jen.Id("b"), field)))
-		default:
-			body = append(body, jen.Id("b").Op("=").Add(e.jsonwire(kindMethod[k].append)).Call(jen.Id("b"), field))
-		}
-	}
-	if len(fields) == 0 {
-		body = append(body, jen.Return(jen.Append(jen.Id("b"), rawString("{}").Op("...")), jen.Nil()))
-	} else {
-		body = append(body, jen.Return(jen.Append(jen.Id("b"), jen.LitRune('}')), jen.Nil()))
-	}
+	e.appendStruct(&a, sf, place{sel: func() *jen.Statement { return jen.Id("v") }}, 0)
+	body := append(a.stmts, jen.Return(jen.Append(jen.Id("b"), litText(a.lit)), jen.Nil()))
 	return doc("AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes, without its reflection.").
 		Func().Params(jen.Id("v").Op("*").Id(typeName)).Id("AppendJSON").
 		Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).
 		Block(body...)
+}
+
+// shapeFields returns the fields of a wire struct with their shapes.
+func (e *emitter) shapeFields(fields []wireField) []shapeField {
+	sf := make([]shapeField, len(fields))
+	for i, f := range fields {
+		sf[i] = shapeField{goName: f.goName, jsonName: f.jsonName, shape: e.shape(f.typ)}
+	}
+	return sf
 }
 
 // appendOrFail writes
@@ -169,28 +155,14 @@ func appendOrFail(call jen.Code) jen.Code {
 //		return d.Err()
 //	}
 //
-// with d.Value, through encoding/json, for the types jsonwire does not
-// handle itself.
+// with the code of [emitter.decodeValue] for each field, and d.Value,
+// through encoding/json, for the types jsonwire does not handle itself.
 func (e *emitter) decodeJSON(typeName string, fields []wireField) jen.Code {
-	var cases []jen.Code
-	for _, f := range fields {
-		method, ptr := "Value", jen.Op("&").Id("v").Dot(f.goName)
-		if k, named, ok := basicKind(f.typ); ok {
-			method = kindMethod[k].decode
-			if named {
-				ptr = jen.Parens(jen.Op("*").Id(basicName(k))).Call(ptr)
-			}
-		}
-		cases = append(cases, jen.Case(jen.Lit(f.jsonName)).Block(jen.Id("d").Dot(method).Call(ptr)))
-	}
-	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("Skip").Call()))
 	return doc("DecodeJSON decodes data into v as encoding/json does, with the same errors, without its reflection.").
 		Func().Params(jen.Id("v").Op("*").Id(typeName)).Id("DecodeJSON").
 		Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Id("d").Op(":=").Add(e.jsonwire("NewDecoder")).Call(jen.Id("data")),
-		jen.For(jen.Id("d").Dot("Next").Call()).Block(
-			jen.Switch(jen.String().Call(jen.Id("d").Dot("Key").Call())).Block(cases...),
-		),
+		e.memberLoop(e.shapeFields(fields), place{sel: func() *jen.Statement { return jen.Id("v") }}, 0),
 		jen.Return(jen.Id("d").Dot("Err").Call()),
 	)
 }

@@ -6,6 +6,7 @@ package sessionremote
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
@@ -288,8 +289,26 @@ type _SessionRemote_GetBackendSessionBySid_Result struct {
 func (v *_SessionRemote_GetBackendSessionBySid_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
-		return b, err
+	if v.R0 == nil {
+		b = append(b, `null`...)
+	} else {
+		b = append(b, `{"id":`...)
+		b = jsonwire.AppendUint(b, v.R0.ID)
+		b = append(b, `,"frontendId":`...)
+		b = jsonwire.AppendString(b, v.R0.FrontendID)
+		if len(v.R0.UID) != 0 {
+			b = append(b, `,"uid":`...)
+			b = jsonwire.AppendString(b, v.R0.UID)
+		}
+		if len(v.R0.Settings) != 0 {
+			b = append(b, `,"settings":`...)
+			if b, err = jsonwire.AppendMap(b, v.R0.Settings, func(b []byte, p1 *json.RawMessage) ([]byte, error) {
+				return jsonwire.AppendRawMessage(b, *p1)
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
@@ -301,7 +320,31 @@ func (v *_SessionRemote_GetBackendSessionBySid_Result) DecodeJSON(data []byte) e
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Null() {
+				v.R0 = nil
+			} else {
+				if v.R0 == nil {
+					v.R0 = new(session.Info)
+				}
+				if d.Object() {
+					for d.Next() {
+						switch string(d.Key()) {
+						case "id":
+							d.Uint64((*uint64)(&v.R0.ID))
+						case "frontendid":
+							d.String(&v.R0.FrontendID)
+						case "uid":
+							d.String(&v.R0.UID)
+						case "settings":
+							jsonwire.Map(&d, &v.R0.Settings, func(d *jsonwire.Decoder, p1 *json.RawMessage) {
+								d.RawMessage(p1)
+							})
+						default:
+							d.Skip()
+						}
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -349,7 +392,27 @@ type _SessionRemote_GetBackendSessionsByUid_Result struct {
 func (v *_SessionRemote_GetBackendSessionsByUid_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.R0, func(b []byte, p1 *session.Info) ([]byte, error) {
+		var err error
+		b = append(b, `{"id":`...)
+		b = jsonwire.AppendUint(b, p1.ID)
+		b = append(b, `,"frontendId":`...)
+		b = jsonwire.AppendString(b, p1.FrontendID)
+		if len(p1.UID) != 0 {
+			b = append(b, `,"uid":`...)
+			b = jsonwire.AppendString(b, p1.UID)
+		}
+		if len(p1.Settings) != 0 {
+			b = append(b, `,"settings":`...)
+			if b, err = jsonwire.AppendMap(b, p1.Settings, func(b []byte, p2 *json.RawMessage) ([]byte, error) {
+				return jsonwire.AppendRawMessage(b, *p2)
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -362,7 +425,26 @@ func (v *_SessionRemote_GetBackendSessionsByUid_Result) DecodeJSON(data []byte) 
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Slice(&d, &v.R0, func(d *jsonwire.Decoder, p1 *session.Info) {
+				if d.Object() {
+					for d.Next() {
+						switch string(d.Key()) {
+						case "id":
+							d.Uint64((*uint64)(&p1.ID))
+						case "frontendid":
+							d.String(&p1.FrontendID)
+						case "uid":
+							d.String(&p1.UID)
+						case "settings":
+							jsonwire.Map(d, &p1.Settings, func(d *jsonwire.Decoder, p2 *json.RawMessage) {
+								d.RawMessage(p2)
+							})
+						default:
+							d.Skip()
+						}
+					}
+				}
+			})
 		default:
 			d.Skip()
 		}
@@ -454,11 +536,14 @@ func (v *_SessionRemote_Push_Args) AppendJSON(b []byte) ([]byte, error) {
 	b = jsonwire.AppendUint(b, v.A0)
 	b = append(b, `,"a1":`...)
 	b = jsonwire.AppendString(b, v.A1)
-	b = append(b, `,"a2":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
-		return b, err
+	b = append(b, `,"a2":{`...)
+	if len(v.A2.JSON) != 0 {
+		b = append(b, `"json":`...)
+		if b, err = jsonwire.AppendRawMessage(b, v.A2.JSON); err != nil {
+			return b, err
+		}
 	}
-	return append(b, '}'), nil
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -472,7 +557,16 @@ func (v *_SessionRemote_Push_Args) DecodeJSON(data []byte) error {
 		case "a1":
 			d.String(&v.A1)
 		case "a2":
-			d.Value(&v.A2)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "json":
+						d.RawMessage(&v.A2.JSON)
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -494,7 +588,9 @@ func (v *_SessionRemote_PushAll_Args) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendUint(b, v.A0)
 	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	if b, err = jsonwire.AppendMap(b, v.A1, func(b []byte, p1 *json.RawMessage) ([]byte, error) {
+		return jsonwire.AppendRawMessage(b, *p1)
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -509,7 +605,9 @@ func (v *_SessionRemote_PushAll_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.Uint64((*uint64)(&v.A0))
 		case "a1":
-			d.Value(&v.A1)
+			jsonwire.Map(&d, &v.A1, func(d *jsonwire.Decoder, p1 *json.RawMessage) {
+				d.RawMessage(p1)
+			})
 		default:
 			d.Skip()
 		}

@@ -305,7 +305,10 @@ type _Inventory_Audit_Result struct {
 func (v *_Inventory_Audit_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.R0, func(b []byte, p1 *string) ([]byte, error) {
+		b = jsonwire.AppendString(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -318,7 +321,9 @@ func (v *_Inventory_Audit_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Slice(&d, &v.R0, func(d *jsonwire.Decoder, p1 *string) {
+				d.String(p1)
+			})
 		default:
 			d.Skip()
 		}
@@ -339,11 +344,20 @@ func (v *_Inventory_Buy_Args) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendString(b, v.A0)
-	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
-		return b, err
+	b = append(b, `,"a1":{"sku":`...)
+	b = jsonwire.AppendString(b, v.A1.SKU)
+	b = append(b, `,"price":`...)
+	b = jsonwire.AppendInt(b, v.A1.Price)
+	if len(v.A1.Tags) != 0 {
+		b = append(b, `,"tags":`...)
+		if b, err = jsonwire.AppendMap(b, v.A1.Tags, func(b []byte, p1 *string) ([]byte, error) {
+			b = jsonwire.AppendString(b, *p1)
+			return b, nil
+		}); err != nil {
+			return b, err
+		}
 	}
-	b = append(b, `,"a2":`...)
+	b = append(b, `},"a2":`...)
 	b = jsonwire.AppendInt(b, v.A2)
 	return append(b, '}'), nil
 }
@@ -357,7 +371,22 @@ func (v *_Inventory_Buy_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.String(&v.A0)
 		case "a1":
-			d.Value(&v.A1)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "sku":
+						d.String(&v.A1.SKU)
+					case "price":
+						d.Int64(&v.A1.Price)
+					case "tags":
+						jsonwire.Map(&d, &v.A1.Tags, func(d *jsonwire.Decoder, p1 *string) {
+							d.String(p1)
+						})
+					default:
+						d.Skip()
+					}
+				}
+			}
 		case "a2":
 			d.Int64(&v.A2)
 		default:
@@ -377,8 +406,23 @@ type _Inventory_Buy_Result struct {
 func (v *_Inventory_Buy_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
-		return b, err
+	if v.R0 == nil {
+		b = append(b, `null`...)
+	} else {
+		b = append(b, `{"sku":`...)
+		b = jsonwire.AppendString(b, v.R0.SKU)
+		b = append(b, `,"price":`...)
+		b = jsonwire.AppendInt(b, v.R0.Price)
+		if len(v.R0.Tags) != 0 {
+			b = append(b, `,"tags":`...)
+			if b, err = jsonwire.AppendMap(b, v.R0.Tags, func(b []byte, p1 *string) ([]byte, error) {
+				b = jsonwire.AppendString(b, *p1)
+				return b, nil
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
@@ -390,7 +434,29 @@ func (v *_Inventory_Buy_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Null() {
+				v.R0 = nil
+			} else {
+				if v.R0 == nil {
+					v.R0 = new(shop.Item)
+				}
+				if d.Object() {
+					for d.Next() {
+						switch string(d.Key()) {
+						case "sku":
+							d.String(&v.R0.SKU)
+						case "price":
+							d.Int64(&v.R0.Price)
+						case "tags":
+							jsonwire.Map(&d, &v.R0.Tags, func(d *jsonwire.Decoder, p1 *string) {
+								d.String(p1)
+							})
+						default:
+							d.Skip()
+						}
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -465,11 +531,32 @@ func (v *_Inventory_List_Args) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendString(b, v.A0)
-	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	b = append(b, `,"a1":{"items":`...)
+	if b, err = jsonwire.AppendSlice(b, v.A1.Items, func(b []byte, p1 *shop.Item) ([]byte, error) {
+		var err error
+		b = append(b, `{"sku":`...)
+		b = jsonwire.AppendString(b, p1.SKU)
+		b = append(b, `,"price":`...)
+		b = jsonwire.AppendInt(b, p1.Price)
+		if len(p1.Tags) != 0 {
+			b = append(b, `,"tags":`...)
+			if b, err = jsonwire.AppendMap(b, p1.Tags, func(b []byte, p2 *string) ([]byte, error) {
+				b = jsonwire.AppendString(b, *p2)
+				return b, nil
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
-	return append(b, '}'), nil
+	if v.A1.Next != nil {
+		b = append(b, `,"next":`...)
+		b = jsonwire.AppendInt(b, *v.A1.Next)
+	}
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -481,7 +568,42 @@ func (v *_Inventory_List_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.String(&v.A0)
 		case "a1":
-			d.Value(&v.A1)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "items":
+						jsonwire.Slice(&d, &v.A1.Items, func(d *jsonwire.Decoder, p1 *shop.Item) {
+							if d.Object() {
+								for d.Next() {
+									switch string(d.Key()) {
+									case "sku":
+										d.String(&p1.SKU)
+									case "price":
+										d.Int64(&p1.Price)
+									case "tags":
+										jsonwire.Map(d, &p1.Tags, func(d *jsonwire.Decoder, p2 *string) {
+											d.String(p2)
+										})
+									default:
+										d.Skip()
+									}
+								}
+							}
+						})
+					case "next":
+						if d.Null() {
+							v.A1.Next = nil
+						} else {
+							if v.A1.Next == nil {
+								v.A1.Next = new(int)
+							}
+							d.Int(v.A1.Next)
+						}
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -498,11 +620,32 @@ type _Inventory_List_Result struct {
 // without its reflection.
 func (v *_Inventory_List_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	b = append(b, `{"r0":{"items":`...)
+	if b, err = jsonwire.AppendSlice(b, v.R0.Items, func(b []byte, p1 *shop.Item) ([]byte, error) {
+		var err error
+		b = append(b, `{"sku":`...)
+		b = jsonwire.AppendString(b, p1.SKU)
+		b = append(b, `,"price":`...)
+		b = jsonwire.AppendInt(b, p1.Price)
+		if len(p1.Tags) != 0 {
+			b = append(b, `,"tags":`...)
+			if b, err = jsonwire.AppendMap(b, p1.Tags, func(b []byte, p2 *string) ([]byte, error) {
+				b = jsonwire.AppendString(b, *p2)
+				return b, nil
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
-	return append(b, '}'), nil
+	if v.R0.Next != nil {
+		b = append(b, `,"next":`...)
+		b = jsonwire.AppendInt(b, *v.R0.Next)
+	}
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -512,7 +655,42 @@ func (v *_Inventory_List_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "items":
+						jsonwire.Slice(&d, &v.R0.Items, func(d *jsonwire.Decoder, p1 *shop.Item) {
+							if d.Object() {
+								for d.Next() {
+									switch string(d.Key()) {
+									case "sku":
+										d.String(&p1.SKU)
+									case "price":
+										d.Int64(&p1.Price)
+									case "tags":
+										jsonwire.Map(d, &p1.Tags, func(d *jsonwire.Decoder, p2 *string) {
+											d.String(p2)
+										})
+									default:
+										d.Skip()
+									}
+								}
+							}
+						})
+					case "next":
+						if d.Null() {
+							v.R0.Next = nil
+						} else {
+							if v.R0.Next == nil {
+								v.R0.Next = new(int)
+							}
+							d.Int(v.R0.Next)
+						}
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -575,7 +753,7 @@ func (v *_Inventory_Shapes_Args) AppendJSON(b []byte) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, `,"a3":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A3); err != nil {
+	if b, err = jsonwire.AppendRawMessage(b, v.A3); err != nil {
 		return b, err
 	}
 	b = append(b, `,"a4":`...)
@@ -583,14 +761,20 @@ func (v *_Inventory_Shapes_Args) AppendJSON(b []byte) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, `,"a5":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A5); err != nil {
-		return b, err
+	if v.A5 == nil {
+		b = append(b, `null`...)
+	} else {
+		if b, err = jsonwire.AppendFloat64(b, *v.A5); err != nil {
+			return b, err
+		}
 	}
-	b = append(b, `,"a6":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A6); err != nil {
-		return b, err
+	b = append(b, `,"a6":{"x":`...)
+	b = jsonwire.AppendInt(b, v.A6.X)
+	if len(v.A6.Y) != 0 {
+		b = append(b, `,"y":`...)
+		b = jsonwire.AppendString(b, v.A6.Y)
 	}
-	return append(b, '}'), nil
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -606,13 +790,31 @@ func (v *_Inventory_Shapes_Args) DecodeJSON(data []byte) error {
 		case "a2":
 			d.Value(&v.A2)
 		case "a3":
-			d.Value(&v.A3)
+			d.RawMessage(&v.A3)
 		case "a4":
 			d.Value(&v.A4)
 		case "a5":
-			d.Value(&v.A5)
+			if d.Null() {
+				v.A5 = nil
+			} else {
+				if v.A5 == nil {
+					v.A5 = new(float64)
+				}
+				d.Float64(v.A5)
+			}
 		case "a6":
-			d.Value(&v.A6)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "x":
+						d.Int(&v.A6.X)
+					case "y":
+						d.String(&v.A6.Y)
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -664,7 +866,10 @@ func (v *_Inventory_Stock_Args) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendString(b, v.A0)
 	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.A1, func(b []byte, p1 *string) ([]byte, error) {
+		b = jsonwire.AppendString(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -679,7 +884,9 @@ func (v *_Inventory_Stock_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.String(&v.A0)
 		case "a1":
-			d.Value(&v.A1)
+			jsonwire.Slice(&d, &v.A1, func(d *jsonwire.Decoder, p1 *string) {
+				d.String(p1)
+			})
 		default:
 			d.Skip()
 		}
@@ -697,7 +904,10 @@ type _Inventory_Stock_Result struct {
 func (v *_Inventory_Stock_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendMap(b, v.R0, func(b []byte, p1 *int) ([]byte, error) {
+		b = jsonwire.AppendInt(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -710,7 +920,9 @@ func (v *_Inventory_Stock_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Map(&d, &v.R0, func(d *jsonwire.Decoder, p1 *int) {
+				d.Int(p1)
+			})
 		default:
 			d.Skip()
 		}
