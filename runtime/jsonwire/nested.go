@@ -189,17 +189,19 @@ func Map[M ~map[K]V, K ~string, V any](d *Decoder, p *M, elem func(d *Decoder, p
 		m = make(M)
 		*p = m
 	}
+	v := new(V) // one for all the values: elem's argument escapes
+	var zero V
 	for d.Next() {
 		k := K(d.keyString())
-		var v V
-		elem(d, &v)
+		*v = zero
+		elem(d, v)
 		if d.pending {
 			d.Skip()
 		}
 		if d.err != nil {
 			return
 		}
-		m[k] = v
+		m[k] = *v
 	}
 }
 
