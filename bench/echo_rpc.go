@@ -11,8 +11,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service bench.echo.
 const (
@@ -35,9 +35,9 @@ func NewEchoClient(inv runtime.Invoker) *EchoClient {
 //
 // It calls route bench.echo.echo on server serverID.
 func (c *EchoClient) Echo(ctx context.Context, serverID string, a0 string) (string, error) {
-	var out _Echo_Echo_Result
-	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, &_Echo_Echo_Args{A0: a0}, &out)
-	return out.R0, err
+	out := &_Echo_Echo_Call{args: _Echo_Echo_Args{A0: a0}}
+	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterEchoServer registers impl on r to serve service bench.echo.
@@ -53,7 +53,11 @@ var _Echo_ServiceDesc = runtime.ServiceDesc{
 			Route:     EchoEchoRoute,
 			NewArgs:   func() any { return new(_Echo_Echo_Args) },
 			NewResult: func() any { return new(_Echo_Echo_Result) },
-			Handler:   _Echo_Echo_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Echo_Echo_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Echo_Echo_Handler,
 		},
 	},
 }
@@ -119,4 +123,11 @@ func (v *_Echo_Echo_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _Echo_Echo_Call holds the arguments and the result of one call of [Echo.Echo],
+// so that a call makes them in one allocation.
+type _Echo_Echo_Call struct {
+	args   _Echo_Echo_Args
+	result _Echo_Echo_Result
 }

@@ -105,8 +105,8 @@ func (e *emitter) context() *jen.Statement { return e.im.ref("context", "context
 // versionCheck makes the file fail to compile against a runtime that does not
 // support this version of generated code.
 func (e *emitter) versionCheck() jen.Code {
-	return doc("This file needs a runtime that supports generated code of version 1.").
-		Const().Id("_").Op("=").Add(e.runtime("SupportPackageIsVersion1"))
+	return doc("This file needs a runtime that supports generated code of version 2.").
+		Const().Id("_").Op("=").Add(e.runtime("SupportPackageIsVersion2"))
 }
 
 // routeConsts declares the route of every method.
@@ -146,6 +146,11 @@ func (e *emitter) wireTypes() []jen.Code {
 				jen.Id("R0").Add(e.typ(m.result)).Add(tagCode(`json:"r0"`)),
 			))
 			decls = append(decls, e.jsonMethods(s.resultName(m), []wireField{{goName: "R0", jsonName: "r0", typ: m.result}})...)
+			decls = append(decls, doc(fmt.Sprintf("%s holds the arguments and the result of one call of [%s.%s], so that a call makes them in one allocation.", s.callName(m), s.name, m.name)).
+				Type().Id(s.callName(m)).Struct(
+				jen.Id("args").Id(s.argsName(m)),
+				jen.Id("result").Id(s.resultName(m)),
+			))
 		}
 	}
 	return decls

@@ -44,27 +44,34 @@ func (e *emitter) clientMethod(m *method) jen.Code {
 	}
 	params := append([]jen.Code{jen.Id("ctx").Add(e.context()), jen.Id("serverID").String()}, e.params(m, 0)...)
 	invoke := func(result jen.Code) *jen.Statement {
-		return jen.Id("c").Dot("inv").Dot("Invoke").Call(jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)), e.argsValue(m), result)
+		return jen.Id("c").Dot("inv").Dot("Invoke").Call(jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)), e.argsValue(m, true), result)
 	}
 	var body []jen.Code
 	if m.result == nil {
 		body = []jen.Code{jen.Return(invoke(jen.Nil()))}
 	} else {
+		// Both escape through the Invoker: one allocation holds them.
 		body = []jen.Code{
-			jen.Var().Id("out").Id(s.resultName(m)),
-			jen.Err().Op(":=").Add(invoke(jen.Op("&").Id("out"))),
-			jen.Return(jen.Id("out").Dot("R0"), jen.Err()),
+			jen.Id("out").Op(":=").Op("&").Id(s.callName(m)).Values(field("args", e.argsValue(m, false))),
+			jen.Err().Op(":=").Add(jen.Id("c").Dot("inv").Dot("Invoke").Call(jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)),
+				jen.Op("&").Id("out").Dot("args"), jen.Op("&").Id("out").Dot("result"))),
+			jen.Return(jen.Id("out").Dot("result").Dot("R0"), jen.Err()),
 		}
 	}
 	return comment(lines...).
 		Func().Params(jen.Id("c").Op("*").Id(s.clientName())).Id(m.name).Params(params...).Add(e.results(m)).Block(body...)
 }
 
-// argsValue writes &_X_M_Args{A0: a0, A1: a1, ...}.
-func (e *emitter) argsValue(m *method) *jen.Statement {
+// argsValue writes _X_M_Args{A0: a0, A1: a1, ...}, with & before it when
+// addr is set.
+func (e *emitter) argsValue(m *method, addr bool) *jen.Statement {
 	elems := make([]jen.Code, len(m.params))
 	for i := range m.params {
 		elems[i] = field(argField(i), jen.Id(argVar(i)))
 	}
-	return jen.Op("&").Id(e.s.argsName(m)).Values(elems...)
+	v := jen.Id(e.s.argsName(m)).Values(elems...)
+	if addr {
+		return jen.Op("&").Add(v)
+	}
+	return v
 }

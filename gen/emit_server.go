@@ -36,6 +36,7 @@ func (e *emitter) serviceDesc() jen.Code {
 		}
 		if m.result != nil {
 			elems = append(elems, field("NewResult", newFunc(s.resultName(m))))
+			elems = append(elems, field("NewCall", newCallFunc(s.callName(m))))
 		}
 		elems = append(elems, field("Handler", jen.Id(s.handlerName(m))))
 		methods[i] = multiline(elems...)
@@ -51,6 +52,19 @@ func (e *emitter) serviceDesc() jen.Code {
 func newFunc(typeName string) jen.Code {
 	body := jen.Custom(jen.Options{Open: "{", Close: "}"}, jen.Return(jen.New(jen.Id(typeName))))
 	return jen.Func().Params().Any().Add(body)
+}
+
+// newCallFunc writes
+//
+//	func() (any, any) {
+//		c := new(_X_M_Call)
+//		return &c.args, &c.result
+//	}
+func newCallFunc(typeName string) jen.Code {
+	return jen.Func().Params().Params(jen.Any(), jen.Any()).Block(
+		jen.Id("c").Op(":=").New(jen.Id(typeName)),
+		jen.Return(jen.Op("&").Id("c").Dot("args"), jen.Op("&").Id("c").Dot("result")),
+	)
 }
 
 // handler declares the function that calls m on an implementation with

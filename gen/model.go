@@ -424,4 +424,5 @@ func (s *service) routeName(m *method) string   { return s.name + m.name + "Rout
 func (s *service) argsName(m *method) string    { return "_" + s.name + "_" + m.name + "_Args" }
 func (s *service) resultName(m *method) string  { return "_" + s.name + "_" + m.name + "_Result" }
 func (s *service) handlerName(m *method) string { return "_" + s.name + "_" + m.name + "_Handler" }
+func (s *service) callName(m *method) string    { return "_" + s.name + "_" + m.name + "_Call" }
 func (p *proxy) newName() string                { return "New" + p.name }

@@ -13,8 +13,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service sys.sessionRemote.
 const (
@@ -62,9 +62,9 @@ func (c *SessionRemoteClient) Bind(ctx context.Context, serverID string, a0 sess
 //
 // It calls route sys.sessionRemote.getBackendSessionBySid on server serverID.
 func (c *SessionRemoteClient) GetBackendSessionBySid(ctx context.Context, serverID string, a0 session.ID) (*session.Info, error) {
-	var out _SessionRemote_GetBackendSessionBySid_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, &_SessionRemote_GetBackendSessionBySid_Args{A0: a0}, &out)
-	return out.R0, err
+	out := &_SessionRemote_GetBackendSessionBySid_Call{args: _SessionRemote_GetBackendSessionBySid_Args{A0: a0}}
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // GetBackendSessionsByUid returns snapshots of every session bound to uid;
@@ -72,9 +72,9 @@ func (c *SessionRemoteClient) GetBackendSessionBySid(ctx context.Context, server
 //
 // It calls route sys.sessionRemote.getBackendSessionsByUid on server serverID.
 func (c *SessionRemoteClient) GetBackendSessionsByUid(ctx context.Context, serverID string, a0 string) ([]session.Info, error) {
-	var out _SessionRemote_GetBackendSessionsByUid_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionsByUidRoute, &_SessionRemote_GetBackendSessionsByUid_Args{A0: a0}, &out)
-	return out.R0, err
+	out := &_SessionRemote_GetBackendSessionsByUid_Call{args: _SessionRemote_GetBackendSessionsByUid_Args{A0: a0}}
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionsByUidRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // KickBySid closes session sid, telling its client reason ("kick" when
@@ -135,13 +135,21 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			Route:     SessionRemoteGetBackendSessionBySidRoute,
 			NewArgs:   func() any { return new(_SessionRemote_GetBackendSessionBySid_Args) },
 			NewResult: func() any { return new(_SessionRemote_GetBackendSessionBySid_Result) },
-			Handler:   _SessionRemote_GetBackendSessionBySid_Handler,
+			NewCall: func() (any, any) {
+				c := new(_SessionRemote_GetBackendSessionBySid_Call)
+				return &c.args, &c.result
+			},
+			Handler: _SessionRemote_GetBackendSessionBySid_Handler,
 		},
 		{
 			Route:     SessionRemoteGetBackendSessionsByUidRoute,
 			NewArgs:   func() any { return new(_SessionRemote_GetBackendSessionsByUid_Args) },
 			NewResult: func() any { return new(_SessionRemote_GetBackendSessionsByUid_Result) },
-			Handler:   _SessionRemote_GetBackendSessionsByUid_Handler,
+			NewCall: func() (any, any) {
+				c := new(_SessionRemote_GetBackendSessionsByUid_Call)
+				return &c.args, &c.result
+			},
+			Handler: _SessionRemote_GetBackendSessionsByUid_Handler,
 		},
 		{
 			Route:   SessionRemoteKickBySidRoute,
@@ -352,6 +360,14 @@ func (v *_SessionRemote_GetBackendSessionBySid_Result) DecodeJSON(data []byte) e
 	return d.Err()
 }
 
+// _SessionRemote_GetBackendSessionBySid_Call holds the arguments and the result of
+// one call of [SessionRemote.GetBackendSessionBySid], so that a call makes them in
+// one allocation.
+type _SessionRemote_GetBackendSessionBySid_Call struct {
+	args   _SessionRemote_GetBackendSessionBySid_Args
+	result _SessionRemote_GetBackendSessionBySid_Result
+}
+
 // _SessionRemote_GetBackendSessionsByUid_Args holds the arguments of
 // [SessionRemote.GetBackendSessionsByUid] on the wire.
 type _SessionRemote_GetBackendSessionsByUid_Args struct {
@@ -450,6 +466,14 @@ func (v *_SessionRemote_GetBackendSessionsByUid_Result) DecodeJSON(data []byte) 
 		}
 	}
 	return d.Err()
+}
+
+// _SessionRemote_GetBackendSessionsByUid_Call holds the arguments and the result
+// of one call of [SessionRemote.GetBackendSessionsByUid], so that a call makes
+// them in one allocation.
+type _SessionRemote_GetBackendSessionsByUid_Call struct {
+	args   _SessionRemote_GetBackendSessionsByUid_Args
+	result _SessionRemote_GetBackendSessionsByUid_Result
 }
 
 // _SessionRemote_KickBySid_Args holds the arguments of [SessionRemote.KickBySid]

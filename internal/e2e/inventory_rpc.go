@@ -14,8 +14,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service game.inventory.
 const (
@@ -56,18 +56,18 @@ func NewInventoryClient(inv runtime.Invoker) *InventoryClient {
 // Audit calls [Inventory.Audit] on server serverID, through route
 // game.inventory.audit.
 func (c *InventoryClient) Audit(ctx context.Context, serverID string, a0 string) ([]string, error) {
-	var out _Inventory_Audit_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryAuditRoute, &_Inventory_Audit_Args{A0: a0}, &out)
-	return out.R0, err
+	out := &_Inventory_Audit_Call{args: _Inventory_Audit_Args{A0: a0}}
+	err := c.inv.Invoke(ctx, serverID, InventoryAuditRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Buy buys an item; cost is an alias type.
 //
 // It calls route game.inventory.buy on server serverID.
 func (c *InventoryClient) Buy(ctx context.Context, serverID string, a0 string, a1 shop.Item, a2 Money) (*shop.Item, error) {
-	var out _Inventory_Buy_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryBuyRoute, &_Inventory_Buy_Args{A0: a0, A1: a1, A2: a2}, &out)
-	return out.R0, err
+	out := &_Inventory_Buy_Call{args: _Inventory_Buy_Args{A0: a0, A1: a1, A2: a2}}
+	err := c.inv.Invoke(ctx, serverID, InventoryBuyRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Explode panics.
@@ -88,9 +88,9 @@ func (c *InventoryClient) Fail(ctx context.Context, serverID string, a0 uint32, 
 //
 // It calls route game.inventory.list on server serverID.
 func (c *InventoryClient) List(ctx context.Context, serverID string, a0 string, a1 shop.Page[shop.Item]) (shop.Page[shop.Item], error) {
-	var out _Inventory_List_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryListRoute, &_Inventory_List_Args{A0: a0, A1: a1}, &out)
-	return out.R0, err
+	out := &_Inventory_List_Call{args: _Inventory_List_Args{A0: a0, A1: a1}}
+	err := c.inv.Invoke(ctx, serverID, InventoryListRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Reset is error-only; its route is renamed.
@@ -108,27 +108,27 @@ func (c *InventoryClient) Shapes(ctx context.Context, serverID string, a0 string
 	X int    `json:"x"`
 	Y string `json:"y,omitempty"`
 }) (Echo, error) {
-	var out _Inventory_Shapes_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryShapesRoute, &_Inventory_Shapes_Args{A0: a0, A1: a1, A2: a2, A3: a3, A4: a4, A5: a5, A6: a6}, &out)
-	return out.R0, err
+	out := &_Inventory_Shapes_Call{args: _Inventory_Shapes_Args{A0: a0, A1: a1, A2: a2, A3: a3, A4: a4, A5: a5, A6: a6}}
+	err := c.inv.Invoke(ctx, serverID, InventoryShapesRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Stock returns how many of each sku the player holds.
 //
 // It calls route game.inventory.stock on server serverID.
 func (c *InventoryClient) Stock(ctx context.Context, serverID string, a0 string, a1 ...string) (map[string]int, error) {
-	var out _Inventory_Stock_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryStockRoute, &_Inventory_Stock_Args{A0: a0, A1: a1}, &out)
-	return out.R0, err
+	out := &_Inventory_Stock_Call{args: _Inventory_Stock_Args{A0: a0, A1: a1}}
+	err := c.inv.Invoke(ctx, serverID, InventoryStockRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Unnamed takes parameters without names.
 //
 // It calls route game.inventory.unnamed on server serverID.
 func (c *InventoryClient) Unnamed(ctx context.Context, serverID string, a0 uint64, a1 []byte) (uint64, error) {
-	var out _Inventory_Unnamed_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryUnnamedRoute, &_Inventory_Unnamed_Args{A0: a0, A1: a1}, &out)
-	return out.R0, err
+	out := &_Inventory_Unnamed_Call{args: _Inventory_Unnamed_Args{A0: a0, A1: a1}}
+	err := c.inv.Invoke(ctx, serverID, InventoryUnnamedRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Wait blocks until ctx ends and reports what it saw to the test.
@@ -152,13 +152,21 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 			Route:     InventoryAuditRoute,
 			NewArgs:   func() any { return new(_Inventory_Audit_Args) },
 			NewResult: func() any { return new(_Inventory_Audit_Result) },
-			Handler:   _Inventory_Audit_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Inventory_Audit_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Audit_Handler,
 		},
 		{
 			Route:     InventoryBuyRoute,
 			NewArgs:   func() any { return new(_Inventory_Buy_Args) },
 			NewResult: func() any { return new(_Inventory_Buy_Result) },
-			Handler:   _Inventory_Buy_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Inventory_Buy_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Buy_Handler,
 		},
 		{
 			Route:   InventoryExplodeRoute,
@@ -174,7 +182,11 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 			Route:     InventoryListRoute,
 			NewArgs:   func() any { return new(_Inventory_List_Args) },
 			NewResult: func() any { return new(_Inventory_List_Result) },
-			Handler:   _Inventory_List_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Inventory_List_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_List_Handler,
 		},
 		{
 			Route:   InventoryResetRoute,
@@ -185,19 +197,31 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 			Route:     InventoryShapesRoute,
 			NewArgs:   func() any { return new(_Inventory_Shapes_Args) },
 			NewResult: func() any { return new(_Inventory_Shapes_Result) },
-			Handler:   _Inventory_Shapes_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Inventory_Shapes_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Shapes_Handler,
 		},
 		{
 			Route:     InventoryStockRoute,
 			NewArgs:   func() any { return new(_Inventory_Stock_Args) },
 			NewResult: func() any { return new(_Inventory_Stock_Result) },
-			Handler:   _Inventory_Stock_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Inventory_Stock_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Stock_Handler,
 		},
 		{
 			Route:     InventoryUnnamedRoute,
 			NewArgs:   func() any { return new(_Inventory_Unnamed_Args) },
 			NewResult: func() any { return new(_Inventory_Unnamed_Result) },
-			Handler:   _Inventory_Unnamed_Handler,
+			NewCall: func() (any, any) {
+				c := new(_Inventory_Unnamed_Call)
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Unnamed_Handler,
 		},
 		{
 			Route:   InventoryWaitRoute,
@@ -331,6 +355,13 @@ func (v *_Inventory_Audit_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _Inventory_Audit_Call holds the arguments and the result of one call of
+// [Inventory.Audit], so that a call makes them in one allocation.
+type _Inventory_Audit_Call struct {
+	args   _Inventory_Audit_Args
+	result _Inventory_Audit_Result
+}
+
 // _Inventory_Buy_Args holds the arguments of [Inventory.Buy] on the wire.
 type _Inventory_Buy_Args struct {
 	A0 string    `json:"a0"`
@@ -462,6 +493,13 @@ func (v *_Inventory_Buy_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_Buy_Call holds the arguments and the result of one call of
+// [Inventory.Buy], so that a call makes them in one allocation.
+type _Inventory_Buy_Call struct {
+	args   _Inventory_Buy_Args
+	result _Inventory_Buy_Result
 }
 
 // _Inventory_Explode_Args holds the arguments of [Inventory.Explode] on the wire.
@@ -698,6 +736,13 @@ func (v *_Inventory_List_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _Inventory_List_Call holds the arguments and the result of one call of
+// [Inventory.List], so that a call makes them in one allocation.
+type _Inventory_List_Call struct {
+	args   _Inventory_List_Args
+	result _Inventory_List_Result
+}
+
 // _Inventory_Reset_Args holds the arguments of [Inventory.Reset] on the wire.
 type _Inventory_Reset_Args struct {
 	A0 string `json:"a0"`
@@ -853,6 +898,13 @@ func (v *_Inventory_Shapes_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _Inventory_Shapes_Call holds the arguments and the result of one call of
+// [Inventory.Shapes], so that a call makes them in one allocation.
+type _Inventory_Shapes_Call struct {
+	args   _Inventory_Shapes_Args
+	result _Inventory_Shapes_Result
+}
+
 // _Inventory_Stock_Args holds the arguments of [Inventory.Stock] on the wire.
 type _Inventory_Stock_Args struct {
 	A0 string   `json:"a0"`
@@ -930,6 +982,13 @@ func (v *_Inventory_Stock_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _Inventory_Stock_Call holds the arguments and the result of one call of
+// [Inventory.Stock], so that a call makes them in one allocation.
+type _Inventory_Stock_Call struct {
+	args   _Inventory_Stock_Args
+	result _Inventory_Stock_Result
+}
+
 // _Inventory_Unnamed_Args holds the arguments of [Inventory.Unnamed] on the wire.
 type _Inventory_Unnamed_Args struct {
 	A0 uint64 `json:"a0"`
@@ -992,6 +1051,13 @@ func (v *_Inventory_Unnamed_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_Unnamed_Call holds the arguments and the result of one call of
+// [Inventory.Unnamed], so that a call makes them in one allocation.
+type _Inventory_Unnamed_Call struct {
+	args   _Inventory_Unnamed_Args
+	result _Inventory_Unnamed_Result
 }
 
 // _Inventory_Wait_Args holds the arguments of [Inventory.Wait] on the wire.
