@@ -24,3 +24,13 @@ func (s *Server) HoldOutbox() (release func()) {
 	o.mu.Unlock()
 	return s.publishQueued
 }
+
+// Batching reports whether t sends its calls to serverID in batches now.
+func Batching(t *Transport, serverID string) bool {
+	tg, err := t.targetOf(serverID)
+	return err == nil && tg.ready.Load() && tg.singleUntil.Load() < mono()
+}
+
+// WithWire makes a Transport or a Server speak wire versions up to v only:
+// 1 for one of before batches.
+func WithWire(v int) Option { return withWire(v) }

@@ -46,6 +46,7 @@ type options struct {
 	maxConcurrent int
 	probeInterval time.Duration
 	logger        *slog.Logger
+	wire          int // the newest wire version spoken; see batch.go
 }
 
 func defaultOptions() options {
@@ -54,6 +55,7 @@ func defaultOptions() options {
 		maxPayload:    runtime.DefaultMaxPayload,
 		maxConcurrent: DefaultMaxConcurrentCalls,
 		probeInterval: DefaultProbeInterval,
+		wire:          batchVersion,
 	}
 }
 
@@ -120,4 +122,11 @@ func WithProbeInterval(d time.Duration) TransportOption {
 // as an answer it could not send. The default is [slog.Default].
 func WithLogger(l *slog.Logger) Option {
 	return bothOption(func(o *options) { o.logger = l })
+}
+
+// withWire makes a Transport or Server speak wire versions up to v only: 1
+// is the wire of the releases before batches, for the tests that old and
+// new nodes still talk.
+func withWire(v int) Option {
+	return bothOption(func(o *options) { o.wire = v })
 }
