@@ -120,7 +120,7 @@ func TestOldServerReplacesNew(t *testing.T) {
 	f := newFixture(t, nil)
 	untilBatching(t, f)
 	f.server.Close()
-	f.sopts = append(f.sopts, natsrpc.WithWire(1))
+	f.sopts = append(f.sopts, natsrpc.WithBatches(false))
 	f.serve(t, connect(t, f.nats.URL()))
 	echoMany(t, f.client, f.id, 16, 20)
 	if natsrpc.Batching(f.tr, f.id) {

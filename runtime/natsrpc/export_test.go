@@ -30,7 +30,3 @@ func Batching(t *Transport, serverID string) bool {
 	tg, err := t.targetOf(serverID)
 	return err == nil && tg.ready.Load() && tg.singleUntil.Load() < mono()
 }
-
-// WithWire makes a Transport or a Server speak wire versions up to v only:
-// 1 for one of before batches.
-func WithWire(v int) Option { return withWire(v) }

@@ -68,10 +68,10 @@ func newNetwork(t *testing.T, url string, transportWire, serverWire int) rpctest
 	n := &network{server: connect(t, url), opts: opts}
 	topts := transportOpts(opts)
 	if transportWire > 0 {
-		topts = append(topts, natsrpc.WithWire(transportWire))
+		topts = append(topts, natsrpc.WithBatches(transportWire != 1))
 	}
 	if serverWire > 0 {
-		n.sopts = append(n.sopts, natsrpc.WithWire(serverWire))
+		n.sopts = append(n.sopts, natsrpc.WithBatches(serverWire != 1))
 	}
 	n.tr = natsrpc.NewTransport(connect(t, url), topts...)
 	t.Cleanup(n.tr.Close)

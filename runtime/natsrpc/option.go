@@ -124,9 +124,15 @@ func WithLogger(l *slog.Logger) Option {
 	return bothOption(func(o *options) { o.logger = l })
 }
 
-// withWire makes a Transport or Server speak wire versions up to v only: 1
-// is the wire of the releases before batches, for the tests that old and
-// new nodes still talk.
-func withWire(v int) Option {
-	return bothOption(func(o *options) { o.wire = v })
+// WithBatches(false) makes a [Transport] send every call singly, and a
+// [Server] serve single calls only: the wire of the releases before
+// batches (see Batches in the package documentation). Either still talks to
+// transports and servers that batch. Batches are on by default.
+func WithBatches(on bool) Option {
+	return bothOption(func(o *options) {
+		o.wire = 1
+		if on {
+			o.wire = batchVersion
+		}
+	})
 }
