@@ -2,7 +2,6 @@ package jsonwire
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -312,10 +311,13 @@ func AppendMap[K ~string, V any](b []byte, m map[K]V, elem func(b []byte, p *V) 
 	}
 	var arr [16]K
 	keys := arr[:0]
+	if len(m) > len(arr) {
+		keys = make([]K, 0, len(m))
+	}
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b K) int { return cmp.Compare(a, b) })
+	slices.Sort(keys) // byte-wise, as encoding/json sorts string keys
 	b = append(b, '{')
 	v := new(V) // one for all the values: elem's argument escapes
 	for i, k := range keys {
