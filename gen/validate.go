@@ -384,7 +384,9 @@ func generatedNames(s *service) []generatedName {
 			generatedName{s.argsName(m), "the arguments of " + qname, s.pos},
 			generatedName{s.handlerName(m), "the handler of " + qname, s.pos})
 		if m.result != nil {
-			names = append(names, generatedName{s.resultName(m), "the result of " + qname, s.pos})
+			names = append(names,
+				generatedName{s.resultName(m), "the result of " + qname, s.pos},
+				generatedName{s.callName(m), "the arguments and result of " + qname, s.pos})
 		}
 	}
 	for _, px := range s.proxies {

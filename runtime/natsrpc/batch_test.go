@@ -150,6 +150,54 @@ func TestCancelOfBatchedCall(t *testing.T) {
 	}
 }
 
+// A call whose caller gives up while it still waits for its batch to leave
+// is cancelled after the batch, not before: the cancel must follow the call
+// to cancel it.
+func TestCancelBeforeBatchLeaves(t *testing.T) {
+	f := newFixture(t, nil)
+	untilBatching(t, f)
+	release := natsrpc.HoldSender(f.tr, f.id)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- f.client.Invoke(ctx, f.id, routeBlock, &emptyArg{}, nil) }()
+	// A call that stays live goes in the same batch, so that the batch
+	// leaves (one of calls whose callers all gave up does not).
+	echoc := make(chan error, 1)
+	waitQueued := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for natsrpc.SenderQueued(f.tr, f.id) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d calls never reached the sender", n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitQueued(1)
+	go func() {
+		var res strRes
+		echoc <- f.client.Invoke(ctxFor(t, 20*time.Second), f.id, routeEcho, &strArgs{A0: "x"}, &res)
+	}()
+	waitQueued(2)
+	cancel()
+	wantCode(t, <-errc, runtime.Canceled)
+	release()
+	if err := <-echoc; err != nil {
+		t.Fatal(err)
+	}
+	// A later call on the same subject is served after the batch and the
+	// cancel were: by its answer, the cancelled call was cancelled or never
+	// started.
+	echoMany(t, f.client, f.id, 1, 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for f.svc.running.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler of a call cancelled before its batch left still runs")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // The callers of calls that went in batches to a server whose process died
 // learn it from probes, as callers of single calls do.
 func TestDeadServerFoundByProbeOfBatchedCalls(t *testing.T) {

@@ -183,6 +183,27 @@ func (t *Transport) publishBatch(tg *target, body []byte, ids []uint64) {
 			}
 		}
 		t.mu.Unlock()
+		return
+	}
+	// The callers that gave up before the batch left are told now, after
+	// it, as their cancels must be; the others may cancel themselves from
+	// now on. (A call answered meanwhile is cancelled for nothing: the
+	// server knows it no more.)
+	var gone []uint64
+	t.mu.Lock()
+	for _, id := range ids {
+		if c := t.calls[id]; c != nil && c.in == rec {
+			c.sent = true
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	t.mu.Unlock()
+	for _, id := range gone {
+		name := strconv.AppendUint(append(scratch[:0], t.inbox...), id, 36)
+		if err := t.nc.PublishMsg(controlMsg(tg.subject2, "", controlCancel, name)); err != nil {
+			t.log.Debug("natsrpc: cancel not sent", "server", tg.serverID, "err", err)
+		}
 	}
 }
 

@@ -437,7 +437,7 @@ func wellFormedProbe(body []byte) bool {
 // stay far below it; a flood of probes beyond it is dropped.
 const maxProbeLinesPerSecond = 100_000
 
-// controlLoop answers probes until the server stops, within
+// controlLoop answers probes and hellos until the server stops, within
 // maxProbeLinesPerSecond.
 func (s *Server) controlLoop() {
 	defer s.loops.Done()
@@ -447,17 +447,21 @@ func (s *Server) controlLoop() {
 		if now := time.Now(); now.Sub(window) >= time.Second {
 			window, lines = now, 0
 		}
-		if m.Header.Get(controlHeader) == controlHello {
-			s.hello(m)
-			continue
+		hello := m.Header.Get(controlHeader) == controlHello
+		n := 1 // a hello counts as a probe of one call
+		if !hello {
+			n = bytes.Count(m.Data, []byte{'\n'}) + 1
 		}
-		n := bytes.Count(m.Data, []byte{'\n'}) + 1
 		if lines+n > maxProbeLinesPerSecond {
-			s.log.Debug("natsrpc: probe dropped: too many probed calls this second", "server", s.id)
+			s.log.Debug("natsrpc: control message dropped: too many this second", "server", s.id)
 			continue
 		}
 		lines += n
-		s.probe(m)
+		if hello {
+			s.hello(m)
+		} else {
+			s.probe(m)
+		}
 	}
 }
 

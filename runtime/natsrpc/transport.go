@@ -64,6 +64,10 @@ type call struct {
 	batch   []uint64
 	pending int
 	hello   bool // the record of a hello (see batch.go)
+	// sent is set, under Transport.mu, once the batch that carries the call
+	// is published: a caller giving up before that leaves its cancel to
+	// the publisher, so that the cancel follows the call.
+	sent bool
 }
 
 // isCall reports whether c is a call, not a probe or the record of a batch
@@ -296,7 +300,8 @@ func (t *Transport) roundTrip(ctx context.Context, serverID string, tg *target, 
 		return resp, err, a.resend
 	case <-ctx.Done():
 	}
-	if !t.forget(id) {
+	listed, sent := t.forgetSent(id, c)
+	if !listed {
 		// The answer raced the caller's deadline: it still counts.
 		a := <-c.done
 		release(c)
@@ -309,7 +314,7 @@ func (t *Transport) roundTrip(ctx context.Context, serverID string, tg *target, 
 	subject, name := c.subject, t.nameOf(id, c)
 	release(c)
 	err = ctx.Err()
-	if err != context.DeadlineExceeded {
+	if err != context.DeadlineExceeded && sent {
 		// The deadline travelled with the call and ends the handler by
 		// itself; a cancellation must be told, on the subject the call
 		// went to, so that it arrives after the call.
@@ -400,6 +405,18 @@ func (t *Transport) forget(id uint64) bool {
 	return ok
 }
 
+// forgetSent is forget for call id, c, that also reports whether c was
+// sent: a single call always is; a call still waiting for its batch is not.
+func (t *Transport) forgetSent(id uint64, c *call) (listed, sent bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sent = c.reply != "" || c.sent
+	if _, listed = t.calls[id]; listed {
+		t.dropLocked(id, c)
+	}
+	return listed, sent
+}
+
 // dropLocked removes call id, c, from t.calls, and its batch's record once
 // no call of the batch waits any more.
 func (t *Transport) dropLocked(id uint64, c *call) {
@@ -413,7 +430,7 @@ func (t *Transport) dropLocked(id uint64, c *call) {
 }
 
 func release(c *call) {
-	c.reply, c.subject, c.serverID, c.tg, c.in = "", "", "", nil, nil
+	c.reply, c.subject, c.serverID, c.tg, c.in, c.sent = "", "", "", nil, nil, false
 	callPool.Put(c)
 }
 
