@@ -12,6 +12,7 @@ import (
 
 	membership "github.com/sessionrpc/sessionrpc/cluster"
 	"github.com/sessionrpc/sessionrpc/runtime"
+	"github.com/sessionrpc/sessionrpc/session"
 	"github.com/sessionrpc/sessionrpc/sessionremote"
 )
 
@@ -102,8 +103,10 @@ func injectFaults(ctx context.Context, c *cluster, faults []*fault, workers map[
 	}
 	for _, f := range faults {
 		fr := c.frontends[f.fe]
-		f.killedAt.Store(time.Now().UnixNano())
 		fr.kill()
+		// Stamped once the kill is done: a call that starts after this
+		// cannot reach the dead run any more.
+		f.killedAt.Store(time.Now().UnixNano())
 		c.log.Info("killed", "server", f.id, "incarnation", fr.incarnation, "restart", f.restart)
 		if !f.restart {
 			continue
@@ -214,8 +217,12 @@ func (w *faultWorker) receive(c *cluster) {
 		run := a.run
 		start := time.Now()
 		var snap *sessionremote.BackendSession
+		// By reference, naming the run the session was opened on: a late
+		// arrival from the old run must not pick up the new run's session
+		// that got the same id.
+		ref := session.Ref{FrontendID: w.fault.id, Incarnation: run, ID: a.sid}
 		get := func(ctx context.Context) (err error) {
-			snap, err = w.svc.Get(ctx, w.fault.id, a.sid)
+			snap, err = w.svc.GetRef(ctx, ref)
 			return err
 		}
 		err := w.call(get)

@@ -42,6 +42,9 @@ type Server struct {
 	out     outbox                        // answers waiting to be published
 	control chan *nats.Msg                // probes waiting to be answered
 	loops   sync.WaitGroup                // the control goroutine
+	// controlDone ends the control goroutine; stopOnce closes it.
+	controlDone chan struct{}
+	stopOnce    sync.Once
 
 	mu    sync.Mutex // guards state, and orders it against the registry
 	state serverState
@@ -120,6 +123,7 @@ func Serve(nc *nats.Conn, serverID string, srv *runtime.Server, opts ...ServerOp
 		maxPayload:    o.maxPayload,
 		maxConcurrent: o.maxConcurrent,
 		control:       make(chan *nats.Msg, controlQueue),
+		controlDone:   make(chan struct{}),
 	}
 	s.calls.init()
 	s.out.init()
@@ -443,7 +447,13 @@ func (s *Server) controlLoop() {
 	defer s.loops.Done()
 	var window time.Time
 	lines := 0
-	for m := range s.control {
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-s.control:
+		case <-s.controlDone:
+			return
+		}
 		if now := time.Now(); now.Sub(window) >= time.Second {
 			window, lines = now, 0
 		}
@@ -465,8 +475,11 @@ func (s *Server) controlLoop() {
 	}
 }
 
+// stopControl ends the control loop and waits for it. The control queue
+// itself is never closed: a subscription's callback may still be handing
+// it a message after Unsubscribe returned, and such a message is dropped.
 func (s *Server) stopControl() {
-	close(s.control)
+	s.stopOnce.Do(func() { close(s.controlDone) })
 	s.loops.Wait()
 }
 
