@@ -9,6 +9,8 @@
 //   - runtime/jsonwire: what generated code encodes and decodes its
 //     argument and result structs with, exactly as encoding/json would;
 //   - runtime/tcp and runtime/natsrpc: network transports;
+//   - cluster: discovery on NATS (members, their types, addresses and
+//     incarnations), a membership-backed TCP resolver, calls by server type;
 //   - session: the frontend session store;
 //   - sessionremote: sys.sessionRemote and the backend session API;
 //   - gen and cmd/rpcgen: the generator.
@@ -18,3 +20,4 @@
 package sessionrpc
 
 //go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e
+//go:generate go run ./cmd/rpcgen ./cluster/internal/room

@@ -109,6 +109,9 @@ func main() {
 // run is the command: flags in args, results to stdout, progress and
 // errors to stderr.
 func run(args []string, stdout, stderr io.Writer) error {
+	if isScale(args) {
+		return runScale(args, stdout, stderr) // scale.go
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err

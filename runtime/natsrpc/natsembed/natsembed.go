@@ -1,7 +1,8 @@
 // Package natsembed runs NATS servers inside the process, on loopback: for
 // tests, demos and single-machine setups of natsrpc. It is a package of its
 // own so that programs that connect to an external NATS do not link the NATS
-// server.
+// server. [WithJetStream] turns JetStream on, with a temporary store, for
+// what needs streams or key-value buckets.
 //
 //	srv, err := natsembed.Start()
 //	...
@@ -13,7 +14,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,13 +78,22 @@ func WithTLS(cfg *tls.Config) Option {
 	}
 }
 
+// WithJetStream turns JetStream on. Streams and key-value buckets may use
+// memory or file storage; file storage lives in a temporary directory of its
+// own per server, removed by [Server.Shutdown], unless an Option sets
+// server.Options.StoreDir to a lasting one. In a cluster ([StartCluster])
+// every server runs JetStream and StartCluster returns once they have
+// elected a meta leader, so streams can be created at once.
+func WithJetStream() Option { return func(o *server.Options) { o.JetStream = true } }
+
 // startTimeout bounds how long a server may take to accept connections, and
 // a cluster to connect its routes.
 const startTimeout = 10 * time.Second
 
 // Server is one running NATS server.
 type Server struct {
-	ns *server.Server
+	ns      *server.Server
+	tempDir string // JetStream's store, made by start; removed by Shutdown
 }
 
 // Start starts a NATS server on 127.0.0.1 at a random port, without
@@ -99,9 +112,25 @@ func Start(opts ...Option) (*Server, error) {
 }
 
 func start(o *server.Options) (*Server, error) {
+	var tempDir string
+	if o.JetStream && o.StoreDir == "" {
+		// Without a store directory every server of the process would
+		// share one under os.TempDir, and a cluster's would collide.
+		dir, err := os.MkdirTemp("", "natsembed-jetstream-")
+		if err != nil {
+			return nil, fmt.Errorf("natsembed: JetStream store: %w", err)
+		}
+		tempDir, o.StoreDir = dir, dir
+	}
+	fail := func(err error) (*Server, error) {
+		if tempDir != "" {
+			os.RemoveAll(tempDir)
+		}
+		return nil, err
+	}
 	ns, err := server.NewServer(o)
 	if err != nil {
-		return nil, fmt.Errorf("natsembed: %w", err)
+		return fail(fmt.Errorf("natsembed: %w", err))
 	}
 	if !o.NoLog {
 		ns.ConfigureLogger()
@@ -109,9 +138,10 @@ func start(o *server.Options) (*Server, error) {
 	ns.Start()
 	if !ns.ReadyForConnections(startTimeout) {
 		ns.Shutdown()
-		return nil, fmt.Errorf("natsembed: server not ready after %v", startTimeout)
+		ns.WaitForShutdown()
+		return fail(fmt.Errorf("natsembed: server not ready after %v", startTimeout))
 	}
-	return &Server{ns: ns}, nil
+	return &Server{ns: ns, tempDir: tempDir}, nil
 }
 
 // URL returns the URL clients connect to, e.g. "nats://127.0.0.1:41234",
@@ -122,10 +152,14 @@ func (s *Server) URL() string { return s.ns.ClientURL() }
 func (s *Server) NATS() *server.Server { return s.ns }
 
 // Shutdown stops the server, closing every client connection, and returns
-// once it has stopped. Clients with other URLs reconnect to them.
+// once it has stopped. Clients with other URLs reconnect to them. A
+// JetStream store in a temporary directory is removed.
 func (s *Server) Shutdown() {
 	s.ns.Shutdown()
 	s.ns.WaitForShutdown()
+	if s.tempDir != "" {
+		os.RemoveAll(s.tempDir)
+	}
 }
 
 // StartCluster starts n servers clustered on loopback, each at random client
@@ -161,6 +195,18 @@ func StartCluster(n int, opts ...Option) ([]*Server, error) {
 		// the others, and they connect in a full mesh.
 		if seed != nil {
 			o.Routes = []*url.URL{seed}
+		} else if wantsJetStream(opts) {
+			// A clustered JetStream refuses to start without a
+			// configured route, so the first server routes to itself
+			// (nats-server ignores a route to itself), on a port
+			// chosen before it starts.
+			port, err := freePort()
+			if err != nil {
+				return fail(err)
+			}
+			o.Cluster.Port = port
+			seed = &url.URL{Scheme: "nats-route", Host: net.JoinHostPort(o.Cluster.Host, strconv.Itoa(port))}
+			o.Routes = []*url.URL{seed}
 		}
 		for _, opt := range opts {
 			opt(o)
@@ -187,7 +233,47 @@ func StartCluster(n int, opts ...Option) ([]*Server, error) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+	deadline = time.Now().Add(startTimeout)
+	for _, s := range nodes {
+		if !s.ns.JetStreamEnabled() {
+			continue
+		}
+		// A clustered JetStream takes requests once its servers agree on
+		// a meta leader; before, creating a stream fails.
+		for !hasMetaLeader(s.ns) {
+			if time.Now().After(deadline) {
+				return fail(fmt.Errorf("natsembed: %s: no JetStream meta leader after %v", s.ns.Name(), startTimeout))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	return nodes, nil
+}
+
+// wantsJetStream reports whether opts turn JetStream on.
+func wantsJetStream(opts []Option) bool {
+	o := &server.Options{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o.JetStream
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("natsembed: route port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// hasMetaLeader reports whether ns knows the leader of its JetStream
+// cluster.
+func hasMetaLeader(ns *server.Server) bool {
+	info, err := ns.Jsz(nil)
+	return err == nil && info.Meta != nil && info.Meta.Leader != ""
 }
 
 // URLs returns the client URLs of servers, comma-separated, as nats.Connect

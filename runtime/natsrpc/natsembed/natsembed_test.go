@@ -1,15 +1,18 @@
 package natsembed_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/sessionrpc/sessionrpc/runtime/natsrpc/natsembed"
 )
 
@@ -164,4 +167,115 @@ func TestWithHostAndPort(t *testing.T) {
 		t.Fatalf("connect to %s: %v", s.URL(), err)
 	}
 	nc.Close()
+}
+
+// Without WithJetStream the server has none; with it, a key-value bucket
+// whose keys expire (a bucket-wide MaxAge with LimitMarkerTTL, what a
+// membership or session index on JetStream would use) works, its watcher
+// sees the expiry, and Shutdown removes the temporary store.
+func TestJetStream(t *testing.T) {
+	plain, err := natsembed.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Shutdown()
+	if plain.NATS().JetStreamEnabled() {
+		t.Fatal("JetStream on without WithJetStream")
+	}
+
+	s, err := natsembed.Start(natsembed.WithJetStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	store := s.NATS().StoreDir()
+	if _, err := os.Stat(store); err != nil {
+		t.Fatalf("store directory: %v", err)
+	}
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, storage := range []jetstream.StorageType{jetstream.MemoryStorage, jetstream.FileStorage} {
+		kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: "expiring-" + storage.String(), Storage: storage,
+			TTL: time.Second, LimitMarkerTTL: time.Second,
+		})
+		if err != nil {
+			t.Fatalf("%v bucket: %v", storage, err)
+		}
+		w, err := kv.Watch(ctx, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		var ops []jetstream.KeyValueOp
+	watch:
+		for {
+			select {
+			case e := <-w.Updates():
+				if e == nil {
+					continue // end of the initial values
+				}
+				ops = append(ops, e.Operation())
+				if e.Operation() != jetstream.KeyValuePut {
+					break watch
+				}
+			case <-ctx.Done():
+				t.Fatalf("%v bucket: no expiry seen; ops %v", storage, ops)
+			}
+		}
+		t.Logf("%v bucket: %v, the expiry seen %v after the put", storage, ops, time.Since(start).Round(time.Millisecond))
+		_ = w.Stop()
+	}
+	s.Shutdown()
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Fatalf("store %s left behind: %v", store, err)
+	}
+}
+
+// A clustered JetStream takes a replicated bucket as soon as StartCluster
+// returns.
+func TestJetStreamCluster(t *testing.T) {
+	nodes, err := natsembed.StartCluster(3, natsembed.WithJetStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.Shutdown()
+		}
+	}()
+	nc, err := nats.Connect(natsembed.URLs(nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "replicated", Replicas: 3, Storage: jetstream.MemoryStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(ctx, "k")
+	if err != nil || string(e.Value()) != "v" {
+		t.Fatalf("get: %v %v", e, err)
+	}
 }
