@@ -21,8 +21,8 @@
 // A session's lock is held only while a change of a few keys is made, so readers never
 // queue behind one another on it.
 //
-// Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]) and [Conn]
-// methods run on the goroutine that caused the event, after every store lock has been
+// Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]), an [Observer]
+// ([WithObserver], for metrics) and [Conn] methods run on the goroutine that caused the event, after every store lock has been
 // released, so they may call back into the store. Consequently, when goroutines race to
 // bind, unbind and close the same session, the hooks of those events may run concurrently
 // and in a different order from the events; callers that need ordered events must

@@ -395,7 +395,7 @@ func (s *Session) close(reason string, kick bool) {
 	if s.conn != nil {
 		defer s.conn.Close()
 	}
-	s.store.fireClosed(s, reason)
+	s.store.fireClosed(s, reason, kick)
 	if kick && s.conn != nil {
 		s.conn.Kick(reason)
 	}

@@ -39,7 +39,7 @@ func TestSettingsString(t *testing.T) {
 // An Info printed with %+v, as a failing test or a log line does, shows its
 // settings as JSON text, from a store's export and from a value alike.
 func TestInfoPrintsSettingsAsJSON(t *testing.T) {
-	st := session.NewStore("connector-1")
+	st := session.NewStore("connector-1", session.WithIncarnation("run-1"))
 	s := st.Create(nil)
 	if err := s.Bind("user-42"); err != nil {
 		t.Fatal(err)
@@ -53,14 +53,14 @@ func TestInfoPrintsSettingsAsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{ID:1 FrontendID:connector-1 UID:user-42 Revision:5 Settings:map[name:"ada" room:7 seat:[1,2]]}`
+	want := `{ID:1 FrontendID:connector-1 Incarnation:run-1 UID:user-42 Revision:5 Settings:map[name:"ada" room:7 seat:[1,2]]}`
 	if got := fmt.Sprintf("%+v", info); got != want {
 		t.Errorf("%%+v of Info =\n%s\nwant\n%s", got, want)
 	}
 	if got := fmt.Sprintf("%+v", &info); got != "&"+want {
 		t.Errorf("%%+v of *Info =\n%s\nwant\n&%s", got, want)
 	}
-	wantV := `{1 connector-1 user-42 5 map[name:"ada" room:7 seat:[1,2]]}`
+	wantV := `{1 connector-1 run-1 user-42 5 map[name:"ada" room:7 seat:[1,2]]}`
 	if got := fmt.Sprintf("%v", info); got != wantV {
 		t.Errorf("%%v of Info =\n%s\nwant\n%s", got, wantV)
 	}

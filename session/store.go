@@ -27,6 +27,7 @@ type Store struct {
 
 	hooksMu sync.Mutex               // serialises hook registration
 	hooks   atomic.Pointer[hookList] // copy-on-write, so firing takes no lock
+	obs     Observer                 // nil without WithObserver
 }
 
 type sessionShard struct {
@@ -46,7 +47,8 @@ func NewStore(frontendID string, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{frontendID: frontendID, incarnation: o.incarnation, single: o.singleSession, budget: o.settingsBudget}
+	st := &Store{frontendID: frontendID, incarnation: o.incarnation, single: o.singleSession, budget: o.settingsBudget,
+		obs: o.observer}
 	st.uids.init()
 	for i := range st.shards {
 		st.shards[i].m = make(map[ID]*Session)
@@ -76,6 +78,9 @@ func (st *Store) Create(conn Conn) *Session {
 	sh.m[s.id] = s
 	st.live.Add(1)
 	sh.mu.Unlock()
+	if st.obs != nil {
+		st.obs.SessionCreated(s)
+	}
 	return s
 }
 
@@ -198,11 +203,12 @@ func (st *Store) Push(id ID, key string, value json.RawMessage) error {
 // its revision (see [Session.Revision]), or is 0, which sets no condition. It returns the
 // session's revision after the push, or with [ErrRevisionConflict] the revision the
 // session has now, when the condition failed and nothing was changed.
-func (st *Store) PushIf(id ID, key string, value json.RawMessage, ifRevision uint64) (uint64, error) {
+func (st *Store) PushIf(id ID, key string, value json.RawMessage, ifRevision uint64) (rev uint64, err error) {
 	s := st.Get(id)
 	if s == nil {
 		return 0, notFound(id)
 	}
+	defer st.observePush(s, 1, &err)
 	raw, err := normalValue(value)
 	if err != nil {
 		return 0, fmt.Errorf("%w: setting %q of sid %d", err, key, id)
@@ -228,11 +234,12 @@ func (st *Store) PushAll(id ID, settings Settings) error {
 
 // PushAllIf is [Store.PushAll] made conditional, as [Store.PushIf] is [Store.Push]:
 // every key, or none if ifRevision is neither 0 nor the session's revision.
-func (st *Store) PushAllIf(id ID, settings Settings, ifRevision uint64) (uint64, error) {
+func (st *Store) PushAllIf(id ID, settings Settings, ifRevision uint64) (rev uint64, err error) {
 	s := st.Get(id)
 	if s == nil {
 		return 0, notFound(id)
 	}
+	defer st.observePush(s, len(settings), &err)
 	copied := make(Settings, len(settings))
 	for k, v := range settings {
 		raw, err := normalValue(v)
@@ -246,7 +253,7 @@ func (st *Store) PushAllIf(id ID, settings Settings, ifRevision uint64) (uint64,
 	if rev, err := s.checkWriteLocked(ifRevision); err != nil {
 		return rev, err
 	}
-	err := s.setAllLocked(copied)
+	err = s.setAllLocked(copied)
 	return s.rev, err
 }
 
@@ -353,18 +360,27 @@ func (st *Store) addHook(add func(*hookList)) {
 }
 
 func (st *Store) fireBind(s *Session, uid string) {
+	if st.obs != nil {
+		st.obs.SessionBound(s, uid)
+	}
 	for _, f := range st.hooks.Load().bind {
 		f(s, uid)
 	}
 }
 
 func (st *Store) fireUnbind(s *Session, uid string) {
+	if st.obs != nil {
+		st.obs.SessionUnbound(s, uid)
+	}
 	for _, f := range st.hooks.Load().unbind {
 		f(s, uid)
 	}
 }
 
-func (st *Store) fireClosed(s *Session, reason string) {
+func (st *Store) fireClosed(s *Session, reason string, kicked bool) {
+	if st.obs != nil {
+		st.obs.SessionClosed(s, reason, kicked)
+	}
 	for _, f := range st.hooks.Load().closed {
 		f(s, reason)
 	}
