@@ -65,7 +65,7 @@ func (rs *rooms) add(t *testing.T, id string, serve bool, impl *room.Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(s.Close)
+		t.Cleanup(func() { s.Close() })
 	}
 	rs.regs[id] = rs.e.joinOn(nc, cluster.Info{ID: id, Type: "room", Routes: []string{room.RoomRemoteJoinRoute}})
 	waitFor(t, id+" in the view", func() bool { _, ok := rs.view.Member(id); return ok })
