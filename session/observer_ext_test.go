@@ -122,7 +122,7 @@ func (l *sequenceLog) add(s *session.Session, e string) {
 	l.mu.Unlock()
 }
 
-func (l *sequenceLog) SessionCreated(s *session.Session)          { l.add(s, "created") }
+func (l *sequenceLog) SessionCreated(s *session.Session)           { l.add(s, "created") }
 func (l *sequenceLog) SessionBound(s *session.Session, uid string) { l.add(s, "bound "+uid) }
 func (l *sequenceLog) SessionUnbound(s *session.Session, uid string) {
 	l.add(s, "unbound "+uid)
