@@ -38,9 +38,10 @@ func NewRoomRemoteClient(inv runtime.Invoker) *RoomRemoteClient {
 // server that took it.
 //
 // It calls route room.roomRemote.join on server serverID.
-func (c *RoomRemoteClient) Join(ctx context.Context, serverID string, a0 string) (string, error) {
+func (c *RoomRemoteClient) Join(ctx context.Context, serverID string, uid string) (string, error) {
+	args := &_RoomRemote_Join_Args{A0: uid}
 	var out _RoomRemote_Join_Result
-	err := c.inv.Invoke(ctx, serverID, RoomRemoteJoinRoute, &_RoomRemote_Join_Args{A0: a0}, &out)
+	err := c.inv.Invoke(ctx, serverID, RoomRemoteJoinRoute, args, &out)
 	return out.R0, err
 }
 
@@ -48,8 +49,9 @@ func (c *RoomRemoteClient) Join(ctx context.Context, serverID string, a0 string)
 //
 // It calls route room.roomRemote.reload on server serverID.
 func (c *RoomRemoteClient) Reload(ctx context.Context, serverID string) (string, error) {
+	args := &_RoomRemote_Reload_Args{}
 	var out _RoomRemote_Reload_Result
-	err := c.inv.Invoke(ctx, serverID, RoomRemoteReloadRoute, &_RoomRemote_Reload_Args{}, &out)
+	err := c.inv.Invoke(ctx, serverID, RoomRemoteReloadRoute, args, &out)
 	return out.R0, err
 }
 
@@ -65,14 +67,14 @@ var _RoomRemote_ServiceDesc = runtime.ServiceDesc{
 	Methods: []runtime.MethodDesc{
 		{
 			Route:     RoomRemoteJoinRoute,
-			NewArgs:   func() any { return new(_RoomRemote_Join_Args) },
-			NewResult: func() any { return new(_RoomRemote_Join_Result) },
+			NewArgs:   func() any { return &_RoomRemote_Join_Args{} },
+			NewResult: func() any { return &_RoomRemote_Join_Result{} },
 			Handler:   _RoomRemote_Join_Handler,
 		},
 		{
 			Route:     RoomRemoteReloadRoute,
-			NewArgs:   func() any { return new(_RoomRemote_Reload_Args) },
-			NewResult: func() any { return new(_RoomRemote_Reload_Result) },
+			NewArgs:   func() any { return &_RoomRemote_Reload_Args{} },
+			NewResult: func() any { return &_RoomRemote_Reload_Result{} },
 			Handler:   _RoomRemote_Reload_Handler,
 		},
 	},
