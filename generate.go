@@ -20,4 +20,4 @@
 package sessionrpc
 
 //go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e
-//go:generate go run ./cmd/rpcgen ./cluster/internal/room
+//go:generate go run ./cmd/rpcgen ./cluster/internal/room ./internal/roomhandler
