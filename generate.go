@@ -19,5 +19,5 @@
 // generated file: run go generate in the repository root.
 package sessionrpc
 
-//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e
+//go:generate go run ./cmd/rpcgen ./sessionremote ./presence ./internal/e2e
 //go:generate go run ./cmd/rpcgen ./cluster/internal/room ./internal/roomhandler
