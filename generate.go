@@ -12,7 +12,10 @@
 //   - cluster: discovery on NATS (members, their types, addresses and
 //     incarnations), a membership-backed TCP resolver, calls by server type;
 //   - session: the frontend session store;
-//   - sessionremote: sys.sessionRemote and the backend session API;
+//   - sessionremote: sys.sessionRemote, the backend session API, and the
+//     session that travels with a call;
+//   - presence: where users are across the cluster, calls on a user
+//     everywhere, session events;
 //   - gen and cmd/rpcgen: the generator.
 //
 // This file also holds the go:generate lines that regenerate every checked-in
