@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/sessionrpc/sessionrpc/cluster"
@@ -37,11 +38,23 @@ type Directory struct {
 	o        options
 
 	mu       sync.Mutex
-	cleaning map[string]bool // uids being cleaned
+	cleaning map[string]bool      // uids being cleaned
+	left     map[string]time.Time // frontend runs seen leaving the view, "id/incarnation" → when
 	closed   bool
+	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	sem      chan struct{} // bounds the cleanups running at once
 }
+
+// leftMemory is how long a directory remembers that a frontend run left
+// the view, as evidence that its index entries may be removed.
+const leftMemory = 10 * time.Minute
+
+// cleanGrace is how old a placement of a run the view does not list must be
+// before a reader removes it without having seen the run leave: older than
+// any join takes to reach the views, so that a frontend that wrote before
+// its membership spread is not removed.
+const cleanGrace = time.Minute
 
 // maxCleanups bounds the index cleanups a directory runs at once; beyond,
 // a stale entry is left for the next reader.
@@ -68,9 +81,47 @@ func NewDirectory(ctx context.Context, nc *nats.Conn, view *cluster.View, inv ru
 	if err != nil {
 		return nil, err
 	}
-	return &Directory{nc: nc, view: view, sessions: sessionremote.NewBackendSessionService(inv),
+	d := &Directory{nc: nc, view: view, sessions: sessionremote.NewBackendSessionService(inv),
 		remote: NewPresenceRemoteClient(inv), ix: ix, o: o, cleaning: make(map[string]bool),
-		sem: make(chan struct{}, maxCleanups)}, nil
+		left: make(map[string]time.Time), sem: make(chan struct{}, maxCleanups)}
+	if ix != nil {
+		wctx, stop := context.WithCancel(context.Background())
+		d.stop = stop
+		events := view.Watch(wctx, cluster.Frontends())
+		d.wg.Go(func() { d.watchLeaves(events) })
+	}
+	return d, nil
+}
+
+// watchLeaves remembers the frontend runs that leave the view.
+func (d *Directory) watchLeaves(events <-chan cluster.Event) {
+	for e := range events {
+		if e.Type != cluster.Left {
+			continue
+		}
+		now := time.Now()
+		d.mu.Lock()
+		for k, at := range d.left {
+			if now.Sub(at) > leftMemory {
+				delete(d.left, k)
+			}
+		}
+		d.left[e.Member.ID+"/"+e.Member.Incarnation] = now
+		d.mu.Unlock()
+	}
+}
+
+// gone reports whether p's run is known to be gone, not merely absent from
+// the view: the view replaced it with another run of its id, this
+// directory saw it leave, or it is older than a join takes to spread.
+func (d *Directory) gone(p placement) bool {
+	if m, ok := d.view.Member(p.ID); ok {
+		return m.Incarnation != p.Incarnation
+	}
+	d.mu.Lock()
+	_, left := d.left[p.ID+"/"+p.Incarnation]
+	d.mu.Unlock()
+	return left || time.Since(time.UnixMilli(p.At)) > cleanGrace
 }
 
 // HasIndex reports whether the directory reads the uid index.
@@ -81,6 +132,9 @@ func (d *Directory) Close() {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
+	if d.stop != nil {
+		d.stop()
+	}
 	d.wg.Wait()
 }
 
@@ -106,7 +160,11 @@ func (l Location) Refs() []session.Ref {
 // id; none when uid has no session anywhere. It is one read of the uid
 // index, whatever the number of frontends, and gives only runs of frontends
 // that the view lists: an entry left by a frontend that died is dropped, and
-// removed from the index in the background.
+// removed from the index in the background once the run is known to be
+// gone (the view replaced it with a new run of its id, the directory saw it
+// leave the view, or the entry is older than a join takes to spread, a
+// minute), so that a frontend whose join has not reached this view yet
+// keeps its entries.
 //
 // The index lags the frontends' stores: a bind, unbind or close is in the
 // index a moment after it is acknowledged (the package documentation says
@@ -128,7 +186,7 @@ func (d *Directory) Locate(ctx context.Context, uid string) ([]Location, error) 
 	dead := false
 	for _, p := range e.Frontends {
 		if _, ok := d.view.Lookup(p.ID, p.Incarnation); !ok {
-			dead = true
+			dead = dead || d.gone(p)
 			continue
 		}
 		out = append(out, Location{FrontendID: p.ID, Incarnation: p.Incarnation, SIDs: slices.Clone(p.SIDs)})
@@ -179,7 +237,7 @@ func (d *Directory) clean(ctx context.Context, uid string) error {
 	kept := entry{UID: e.UID}
 	var removed []placement
 	for _, p := range e.Frontends {
-		if _, ok := d.view.Lookup(p.ID, p.Incarnation); ok {
+		if _, ok := d.view.Lookup(p.ID, p.Incarnation); ok || !d.gone(p) {
 			kept.Frontends = append(kept.Frontends, p)
 		} else {
 			removed = append(removed, p)

@@ -26,13 +26,15 @@
 // its own part of an entry, with compare-and-set on the entry's revision,
 // and removes the entry when it leaves nothing in it. [Directory.Locate] is
 // one direct read, whatever the number of frontends; it keeps only the
-// parts of runs its cluster view lists, and removes the others from the
-// index in the background, so that an entry of a frontend that died is gone
-// within membership's leave bound of its death, the next time anyone reads
-// it. A reader that removes a run's part tells that run, which writes it
-// again should it be alive after all (it was cut off longer than the leave
-// bound); a frontend also writes all of its users again whenever its NATS
-// connection comes back.
+// parts of runs its cluster view lists, so that a frontend that died drops
+// out of every answer within membership's leave bound of its death. A
+// reader that knows such a run is gone (the view replaced it with a new run
+// of its id, the reader saw it leave, or its part is older than a minute,
+// longer than a join takes to spread) also removes it from the index, in
+// the background. It tells that run, which writes its part again should it
+// be alive after all (it was cut off longer than the leave bound); a
+// frontend also writes all of its users again whenever its NATS connection
+// comes back.
 //
 // How far the index lags: a bind, unbind or close is acknowledged once the
 // store has made it; the frontend then marks the uid, and one of its index

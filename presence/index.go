@@ -26,11 +26,13 @@ type entry struct {
 	Frontends []placement `json:"frontends"`
 }
 
-// placement is one frontend run's sessions of a uid, in bind order.
+// placement is one frontend run's sessions of a uid, in bind order, and
+// when the run last changed them (its clock, Unix milliseconds).
 type placement struct {
 	ID          string       `json:"id"`
 	Incarnation string       `json:"incarnation"`
 	SIDs        []session.ID `json:"sids"`
+	At          int64        `json:"at"`
 }
 
 // with returns a copy of e in which frontend id's placement is p, or is
@@ -49,7 +51,8 @@ func (e entry) with(id string, p placement) entry {
 	return out
 }
 
-// equal reports whether e and f say the same.
+// equal reports whether e and f say the same, whenever their placements
+// were written.
 func (e entry) equal(f entry) bool {
 	return bytes.Equal(e.UID, f.UID) && slices.EqualFunc(e.Frontends, f.Frontends, func(a, b placement) bool {
 		return a.ID == b.ID && a.Incarnation == b.Incarnation && slices.Equal(a.SIDs, b.SIDs)
@@ -383,7 +386,7 @@ const maxConflicts = 16
 func (w *indexWriter) sync(wk *worker, uid string) error {
 	ctx, cancel := context.WithTimeout(w.ctx, writeTimeout)
 	defer cancel()
-	p := placement{ID: w.id, Incarnation: w.inc}
+	p := placement{ID: w.id, Incarnation: w.inc, At: time.Now().UnixMilli()}
 	for _, info := range w.store.ExportSharedByUID(uid) {
 		p.SIDs = append(p.SIDs, info.ID)
 	}

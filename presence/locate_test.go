@@ -247,3 +247,39 @@ func TestFrontendNeedsAnIncarnation(t *testing.T) {
 		}
 	}
 }
+
+// A run the view does not list yet (its join has not spread) is not in
+// Locate's answer, but its entries are not removed either: readers remove
+// only runs they know are gone.
+func TestUnknownRunIsNotCleaned(t *testing.T) {
+	e := newEnv(t, true)
+	b := e.startBackend()
+	nc := e.connect()
+	store := session.NewStore("connector-7", session.WithIncarnation("run-7"))
+	fe, err := presence.NewFrontend(ctxFor(t, wait), nc, store, e.frontendOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fe.Close)
+	notices, err := b.nc.SubscribeSync(prefixOf(e) + ".cleaned.connector-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Create(nil).Bind("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fe.Sync(ctxFor(t, wait)); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if locs := b.locate(t, "alice"); len(locs) != 0 {
+			t.Fatalf("a run the view does not list: %+v", locs)
+		}
+	}
+	if msg, err := notices.NextMsg(500 * time.Millisecond); err == nil {
+		t.Fatalf("a reader removed the entry of a run it never saw: %s", msg.Data)
+	}
+	if n := len(e.keys(b.nc)); n != 1 {
+		t.Fatalf("%d keys, want alice's", n)
+	}
+}
