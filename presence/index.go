@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -198,7 +199,7 @@ type indexWriter struct {
 	inc   string
 	log   *slog.Logger
 
-	mu      chanMutex
+	mu      sync.Mutex
 	marks   uint64 // changes marked so far
 	workers []*worker
 	changed chan struct{} // closed and replaced when a mark is written
@@ -206,12 +207,6 @@ type indexWriter struct {
 	stop    context.CancelFunc
 	done    chan struct{}
 }
-
-// chanMutex is a mutex whose lock can wait for a context too.
-type chanMutex chan struct{}
-
-func (m chanMutex) lock()   { m <- struct{}{} }
-func (m chanMutex) unlock() { <-m }
 
 // worker is one goroutine of an indexWriter and the uids it owns.
 type worker struct {
@@ -237,7 +232,7 @@ type cached struct {
 func newIndexWriter(ix *index, store *session.Store, workers int, log *slog.Logger) *indexWriter {
 	ctx, stop := context.WithCancel(context.Background())
 	w := &indexWriter{ix: ix, store: store, id: store.FrontendID(), inc: store.Incarnation(), log: log,
-		mu: make(chanMutex, 1), changed: make(chan struct{}), ctx: ctx, stop: stop, done: make(chan struct{})}
+		changed: make(chan struct{}), ctx: ctx, stop: stop, done: make(chan struct{})}
 	for range workers {
 		w.workers = append(w.workers, &worker{dirty: make(map[string]uint64), wake: make(chan struct{}, 1),
 			cache: make(map[string]cached), forget: make(map[string]bool)})
@@ -272,7 +267,7 @@ func (w *indexWriter) mark(uid string) { w.markFor(uid, false) }
 // the worker reads the entry again before it writes.
 func (w *indexWriter) markFor(uid string, forget bool) {
 	wk := w.owner(uid)
-	w.mu.lock()
+	w.mu.Lock()
 	w.marks++
 	if _, ok := wk.dirty[uid]; !ok {
 		wk.dirty[uid] = w.marks
@@ -280,7 +275,7 @@ func (w *indexWriter) markFor(uid string, forget bool) {
 	if forget {
 		wk.forget[uid] = true
 	}
-	w.mu.unlock()
+	w.mu.Unlock()
 	select {
 	case wk.wake <- struct{}{}:
 	default:
@@ -291,11 +286,11 @@ func (w *indexWriter) markFor(uid string, forget bool) {
 // reads: after the connection to NATS came back, when readers may have
 // taken this run for dead and removed its placements.
 func (w *indexWriter) resync() {
-	w.mu.lock()
+	w.mu.Lock()
 	for _, wk := range w.workers {
 		wk.forgetAll = true
 	}
-	w.mu.unlock()
+	w.mu.Unlock()
 	w.store.RangeBound(func(s *session.Session) bool {
 		if uid := s.UID(); uid != "" {
 			w.mark(uid)
@@ -315,7 +310,7 @@ const (
 func (w *indexWriter) loop(wk *worker) {
 	backoff := time.Duration(0)
 	for {
-		w.mu.lock()
+		w.mu.Lock()
 		uid, mark, ok := "", uint64(0), false
 		for u, m := range wk.dirty {
 			uid, mark, ok = u, m, true
@@ -332,7 +327,7 @@ func (w *indexWriter) loop(wk *worker) {
 		} else if forget {
 			delete(wk.forget, uid)
 		}
-		w.mu.unlock()
+		w.mu.Unlock()
 		if forgetAll {
 			clear(wk.cache)
 		} else if forget {
@@ -347,7 +342,7 @@ func (w *indexWriter) loop(wk *worker) {
 			}
 		}
 		err := w.sync(wk, uid)
-		w.mu.lock()
+		w.mu.Lock()
 		wk.inflight = ""
 		if err != nil {
 			if m, again := wk.dirty[uid]; !again || m > mark {
@@ -356,7 +351,7 @@ func (w *indexWriter) loop(wk *worker) {
 		}
 		changed := w.changed
 		w.changed = make(chan struct{})
-		w.mu.unlock()
+		w.mu.Unlock()
 		close(changed)
 		if err == nil {
 			backoff = 0
@@ -431,11 +426,11 @@ func (w *indexWriter) sync(wk *worker, uid string) error {
 // wait returns once every change marked before it was called is in the
 // index, or when ctx ends.
 func (w *indexWriter) wait(ctx context.Context) error {
-	w.mu.lock()
+	w.mu.Lock()
 	target := w.marks
-	w.mu.unlock()
+	w.mu.Unlock()
 	for {
-		w.mu.lock()
+		w.mu.Lock()
 		pending := false
 		for _, wk := range w.workers {
 			if wk.inflight != "" && wk.inMark <= target {
@@ -453,7 +448,7 @@ func (w *indexWriter) wait(ctx context.Context) error {
 			}
 		}
 		changed := w.changed
-		w.mu.unlock()
+		w.mu.Unlock()
 		if !pending {
 			return nil
 		}
