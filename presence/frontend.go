@@ -125,10 +125,14 @@ type cleanedNotice struct {
 
 func cleanedSubject(prefix, id string) string { return prefix + ".cleaned." + id }
 
-// Sync returns once every change of the store's sessions made before it was
-// called is in the index and its event is with NATS, or when ctx ends (its
-// error): for tests, and for a caller that must know a bind can be located
-// before it goes on. Without the index it only flushes the events.
+// Sync returns once every change of the store's sessions that the store
+// told the frontend of before Sync was called is in the index and its event
+// is with NATS, or when ctx ends (its error): for tests, and for a caller
+// that must know a bind can be located before it goes on. The store tells
+// of a change before the method that made it returns, unless another
+// goroutine is telling of an earlier change of the same session at that
+// moment, which then tells of this one too, right after (see
+// [session.Observer]). Without the index, Sync only flushes the events.
 func (f *Frontend) Sync(ctx context.Context) error {
 	if f.ix != nil {
 		if err := f.ix.wait(ctx); err != nil {
