@@ -170,8 +170,19 @@ func TestEventGaps(t *testing.T) {
 		p := presence.Partition(uid)
 		data, _ := json.Marshal(map[string]any{"type": "bound", "frontend": "connector-9", "incarnation": inc,
 			"seq": seq, "partition": p, "sid": seq, "uid": uid})
-		subject := fmt.Sprintf("%s.%d.connector-9", strings.TrimSuffix(prefixOf(e), "."), p)
+		subject := fmt.Sprintf("%s.%d.connector-9", prefixOf(e), p)
 		if err := publisher.Publish(subject, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What no frontend sends is dropped.
+	p := presence.Partition("alice")
+	for _, junk := range []string{`not json`, `{"type":"exploded","frontend":"connector-9","seq":1,"partition":0}`,
+		`{"type":"bound","frontend":"connector-9","incarnation":"run-1","seq":0}`,
+		`{"type":"bound","frontend":"","seq":3}`,
+		fmt.Sprintf(`{"type":"bound","frontend":"connector-9","incarnation":"run-1","seq":9,"partition":%d}`, presence.Partitions)} {
+		subject := fmt.Sprintf("%s.%d.connector-9", prefixOf(e), p)
+		if err := publisher.Publish(subject, []byte(junk)); err != nil {
 			t.Fatal(err)
 		}
 	}
