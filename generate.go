@@ -16,11 +16,13 @@
 //     session that travels with a call;
 //   - presence: where users are across the cluster, calls on a user
 //     everywhere, session events;
+//   - otelrpc and slogrpc: OpenTelemetry tracing and metrics, and log/slog
+//     logging, of calls and sessions;
 //   - gen and cmd/rpcgen: the generator.
 //
 // This file also holds the go:generate lines that regenerate every checked-in
 // generated file: run go generate in the repository root.
 package sessionrpc
 
-//go:generate go run ./cmd/rpcgen ./sessionremote ./presence ./internal/e2e
+//go:generate go run ./cmd/rpcgen ./sessionremote ./presence ./internal/e2e ./cmd/tracesvg
 //go:generate go run ./cmd/rpcgen ./cluster/internal/room ./internal/roomhandler

@@ -23,7 +23,9 @@ func TestScaleQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%+v", r)
-	if r.Servers != 4 || r.JoinMS <= 0 || r.LeaveMS <= 0 || r.WatcherBytesPerMember <= 0 || r.IdleCPUPct < 0 {
+	// The memory figure is not checked: with 4 views of 3 members, what
+	// they hold is within the noise of the heap.
+	if r.Servers != 4 || r.JoinMS <= 0 || r.LeaveMS <= 0 || r.IdleCPUPct < 0 || r.Failed != "" {
 		t.Errorf("result %+v", r)
 	}
 	if limit := float64(3 * cfg.bound / time.Millisecond); r.LeaveMS > limit {

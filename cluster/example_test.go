@@ -56,10 +56,12 @@ func Example() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		front := tcp.NewServer(srv)
+		inc := cluster.NewIncarnation()                        // this run of the server, known before it joins
+		front := tcp.NewServer(srv, tcp.WithIdentity(id, inc)) // refuses connections meant for another run
 		go front.Serve(ln)
 		defer front.Close()
-		reg, err := cluster.Join(ctx, nc, cluster.Info{ID: id, Type: "room", Addr: ln.Addr().String(), Routes: srv.Routes()})
+		reg, err := cluster.Join(ctx, nc, cluster.Info{ID: id, Type: "room", Addr: ln.Addr().String(), Routes: srv.Routes()},
+			cluster.WithIncarnation(inc))
 		if err != nil {
 			log.Fatal(err)
 		}

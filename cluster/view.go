@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -49,7 +48,8 @@ type View struct {
 	reconnects uint64    // the connection's count at the last check
 	mark       uint64    // messages to process before expiring anyone; 0 when none asked
 	fetchQ     []fetchReq
-	fetching   map[string]bool // id/incarnation queued or being fetched
+	fetching   map[string]bool      // id/incarnation queued or being fetched
+	fetchAfter map[string]time.Time // id/incarnation whose fetch failed → when to try again
 	fetchers   int
 
 	processed atomic.Uint64 // member-subject messages handled
@@ -76,24 +76,6 @@ type cand struct {
 	m       *Member // nil until its record arrives
 }
 
-type fetchReq struct{ id, inc string }
-
-// ghost is the record of an incarnation dropped as silent, kept for a
-// while: when it is heard again (it was cut off, or the view was behind)
-// it comes back without every view fetching its record at once.
-type ghost struct {
-	m     *Member
-	until time.Time
-}
-
-// maxFetchers bounds the goroutines a view fetches records with; they run
-// only while there is something to fetch.
-const maxFetchers = 4
-
-// maxFetchQueue bounds the records a view waits to fetch; beyond, a
-// heartbeat's fetch is dropped and the next heartbeat asks again.
-const maxFetchQueue = 4096
-
 // rollcallWait is how long NewView waits for the answers to its roll call:
 // the members' jitter, and a margin for the answers to travel.
 const rollcallWait = rollcallJitter + 150*time.Millisecond
@@ -111,20 +93,21 @@ func NewView(ctx context.Context, nc *nats.Conn, opts ...ViewOption) (*View, err
 	}
 	vctx, cancel := context.WithCancel(context.Background())
 	v := &View{
-		nc:       nc,
-		subj:     newSubjects(o.prefix),
-		log:      o.log,
-		types:    slices.Clone(o.types),
-		bound:    o.bound,
-		tick:     o.bound / 12,
-		ctx:      vctx,
-		stopF:    cancel,
-		stop:     vctx.Done(),
-		ids:      make(map[string]*slot),
-		goodbyes: make(map[string]time.Time),
-		ghosts:   make(map[string]ghost),
-		watches:  make(map[*watch]struct{}),
-		fetching: make(map[string]bool),
+		nc:         nc,
+		subj:       newSubjects(o.prefix),
+		log:        o.log,
+		types:      slices.Clone(o.types),
+		bound:      o.bound,
+		tick:       o.bound / 12,
+		ctx:        vctx,
+		stopF:      cancel,
+		stop:       vctx.Done(),
+		ids:        make(map[string]*slot),
+		goodbyes:   make(map[string]time.Time),
+		ghosts:     make(map[string]ghost),
+		watches:    make(map[*watch]struct{}),
+		fetching:   make(map[string]bool),
+		fetchAfter: make(map[string]time.Time),
 	}
 	fail := func(err error) (*View, error) {
 		v.Close()
@@ -391,309 +374,6 @@ func (v *View) emit(e Event) {
 	for w := range v.watches {
 		w.push(e)
 	}
-}
-
-// queueFetch asks for the record of id's incarnation inc, once.
-func (v *View) queueFetch(id, inc string) {
-	key := goodbyeKey(id, inc)
-	if v.fetching[key] || len(v.fetchQ) >= maxFetchQueue {
-		return
-	}
-	v.fetching[key] = true
-	v.fetchQ = append(v.fetchQ, fetchReq{id, inc})
-	if v.fetchers < maxFetchers {
-		v.fetchers++
-		v.wg.Add(1)
-		go v.fetchLoop()
-	}
-}
-
-// fetchLoop fetches queued records until none is left.
-func (v *View) fetchLoop() {
-	defer v.wg.Done()
-	for {
-		v.mu.Lock()
-		if len(v.fetchQ) == 0 || v.closed {
-			v.fetchers--
-			v.mu.Unlock()
-			return
-		}
-		r := v.fetchQ[0]
-		v.fetchQ = v.fetchQ[1:]
-		v.mu.Unlock()
-		v.fetch(r)
-	}
-}
-
-// fetch asks the member for its record, by request on its whois subject
-// naming the incarnation.
-func (v *View) fetch(r fetchReq) {
-	ctx, cancel := context.WithTimeout(v.ctx, heartbeatEvery(v.bound))
-	msg, err := v.nc.RequestWithContext(ctx, v.subj.whois(r.id), []byte(r.inc))
-	cancel()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.fetching, goodbyeKey(r.id, r.inc))
-	if v.closed {
-		return
-	}
-	if err != nil {
-		if errors.Is(err, nats.ErrNoResponders) {
-			// Gone already. An incarnation known only by heartbeat is
-			// dropped; one with a record expires as usual.
-			if s := v.ids[r.id]; s != nil {
-				s.cands = slices.DeleteFunc(s.cands, func(c *cand) bool { return c.inc == r.inc && c.m == nil })
-				if len(s.cands) == 0 && s.shown == nil {
-					delete(v.ids, r.id)
-				}
-			}
-		}
-		v.log.Debug("cluster: record not fetched", "id", r.id, "incarnation", r.inc, "err", err)
-		return
-	}
-	m, err := parseMessage("", "", msg.Data)
-	if err != nil || m.rec.ID != r.id || m.rec.Op == opLeave {
-		v.log.Debug("cluster: ignoring a malformed record", "id", r.id, "err", err)
-		return
-	}
-	v.onRecord(time.Now(), &m.rec)
-}
-
-// loop checks for silent members every tick.
-func (v *View) loop() {
-	defer v.wg.Done()
-	t := time.NewTicker(v.tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-v.stop:
-			return
-		case now := <-t.C:
-			v.check(now)
-		}
-	}
-}
-
-// check expires the members that have been silent for their leave bound,
-// unless the view cannot trust its own silence: its connection is or was
-// down, the view itself stalled, or messages that arrived before it proved
-// its link are not handled yet.
-func (v *View) check(now time.Time) {
-	v.mu.Lock()
-	if late := now.Sub(v.lastCheck) - v.tick; late > 2*v.tick {
-		// The view was not running for a while (a stalled process, a
-		// starved machine): that time is nobody's silence. In one process
-		// the members stalled too, and beat again only now.
-		v.log.Debug("cluster: view stalled; the stall is forgiven", "for", late)
-		for _, s := range v.ids {
-			for _, c := range s.cands {
-				c.seen = c.seen.Add(late)
-			}
-		}
-	}
-	v.lastCheck = now
-	if !v.nc.IsConnected() {
-		v.linkDown, v.mark = true, 0
-		v.mu.Unlock()
-		return
-	}
-	if rc := v.nc.Stats().Reconnects; v.linkDown || rc != v.reconnects {
-		// Everyone gets a fresh bound: the grace after a reconnect.
-		v.log.Debug("cluster: view was deaf; every member gets a fresh leave bound", "reconnected", rc != v.reconnects)
-		for _, s := range v.ids {
-			for _, c := range s.cands {
-				c.seen = now
-			}
-		}
-		v.linkDown, v.reconnects, v.mark = false, rc, 0
-	}
-	for k, until := range v.goodbyes {
-		if now.After(until) {
-			delete(v.goodbyes, k)
-		}
-	}
-	for k, g := range v.ghosts {
-		if now.After(g.until) {
-			delete(v.ghosts, k)
-		}
-	}
-	due := false
-	for _, s := range v.ids {
-		for _, c := range s.cands {
-			if v.silent(now, c) {
-				due = true
-			}
-		}
-	}
-	if !due {
-		v.mark = 0
-		v.mu.Unlock()
-		return
-	}
-	if v.mark != 0 {
-		if v.processed.Load() < v.mark {
-			v.mu.Unlock()
-			return // still handling what arrived before the link was proved
-		}
-		v.mark = 0
-		v.expire(now)
-		v.mu.Unlock()
-		return
-	}
-	v.mu.Unlock()
-
-	// Prove the link with a round trip to NATS before taking silence for
-	// death; what arrived before the answer must be handled first. A round
-	// trip that does not come back in time proves nothing either way (a
-	// busy NATS, a starved process): try again at the next check. A lost
-	// connection shows in the next check, and earns the grace.
-	if err := v.nc.FlushTimeout(heartbeatEvery(v.bound)); err != nil {
-		return
-	}
-	var mark uint64
-	for _, s := range v.subs {
-		n, _, _ := s.Pending()
-		d, _ := s.Delivered()
-		mark += uint64(max(n, 0)) + uint64(max(d, 0))
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.closed || v.linkDown {
-		return
-	}
-	if v.processed.Load() < mark {
-		v.mark = mark
-		return
-	}
-	v.expire(time.Now())
-}
-
-// silent reports whether c has been silent long enough to be dropped: its
-// leave bound, less two check periods: one may pass before the silence is
-// noticed, and one more while the view proves its link. (A member whose
-// bound is shorter than the view's is checked as often as the view checks:
-// it leaves up to two of the view's periods after its bound.)
-func (v *View) silent(now time.Time, c *cand) bool {
-	bound := v.bound
-	if c.m != nil {
-		bound = c.m.LeaveBound
-	}
-	return now.Sub(c.seen) > bound-min(2*v.tick, bound/6)
-}
-
-// expire drops every silent incarnation, unless many shown members fell
-// silent at once and this is the first time: more than a quarter of them,
-// and at least two. That is what a view sees when NATS itself is the
-// trouble (a node failing over, congestion delaying every heartbeat), and
-// it then gives those members one more leave bound. A real mass failure is
-// reported a bound later; a second such silence in a row is not forgiven.
-func (v *View) expire(now time.Time) {
-	shown, silent := 0, 0
-	var bound time.Duration
-	for _, s := range v.ids {
-		if s.shown != nil {
-			shown++
-			if v.silent(now, s.shown) {
-				silent++
-				bound = max(bound, s.shown.m.LeaveBound)
-			}
-		}
-	}
-	if silent >= 2 && silent*4 > shown && now.After(v.forgiven) {
-		// The members forgiven fall due again one bound from now: that
-		// silence is the same one, and is not forgiven.
-		v.forgiven = now.Add(2 * bound)
-		v.log.Warn("cluster: many members silent at once; giving them one more leave bound", "silent", silent, "of", shown)
-		for _, s := range v.ids {
-			for _, c := range s.cands {
-				if v.silent(now, c) {
-					c.seen = now
-				}
-			}
-		}
-		return
-	}
-	for id, s := range v.ids {
-		n := len(s.cands)
-		s.cands = slices.DeleteFunc(s.cands, func(c *cand) bool {
-			if !v.silent(now, c) {
-				return false
-			}
-			if c.m != nil {
-				v.ghosts[goodbyeKey(id, c.inc)] = ghost{m: c.m, until: now.Add(2 * c.m.LeaveBound)}
-			}
-			return true
-		})
-		if len(s.cands) != n {
-			v.settle(id, s, Expired)
-		}
-	}
-}
-
-// snapshot is the view's members at one moment, immutable, for lookups
-// and routing without the view's mutex.
-type snapshot struct {
-	members []Member            // sorted by ID
-	byID    map[string]int      // index in members
-	serving map[string][]Member // serving members by type, sorted by ID
-}
-
-func (v *View) current() *snapshot {
-	if s := v.snap.Load(); s != nil {
-		return s
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if s := v.snap.Load(); s != nil {
-		return s
-	}
-	s := &snapshot{byID: make(map[string]int, len(v.ids)), serving: map[string][]Member{}}
-	for _, sl := range v.ids {
-		if sl.shown != nil {
-			s.members = append(s.members, *sl.shown.m)
-		}
-	}
-	slices.SortFunc(s.members, func(a, b Member) int { return strings.Compare(a.ID, b.ID) })
-	for i, m := range s.members {
-		s.byID[m.ID] = i
-		if m.State == Serving {
-			s.serving[m.Type] = append(s.serving[m.Type], m)
-		}
-	}
-	v.snap.Store(s)
-	return s
-}
-
-// Members returns the members that pass every filter, sorted by id.
-func (v *View) Members(filters ...Filter) []Member {
-	s := v.current()
-	out := make([]Member, 0, len(s.members))
-	for _, m := range s.members {
-		if matches(m, filters) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// Member returns the live member with this id.
-func (v *View) Member(id string) (Member, bool) {
-	s := v.current()
-	if i, ok := s.byID[id]; ok {
-		return s.members[i], true
-	}
-	return Member{}, false
-}
-
-// Lookup returns the member with this id if it is the live incarnation
-// inc: whether that run of the server is still up (a session or a
-// connection made with it is still good).
-func (v *View) Lookup(id, inc string) (Member, bool) {
-	m, ok := v.Member(id)
-	if !ok || m.Incarnation != inc {
-		return Member{}, false
-	}
-	return m, true
 }
 
 // Watch returns the view's changes, as they happen, for the members that

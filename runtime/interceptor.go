@@ -10,6 +10,12 @@ type CallInfo struct {
 	// Peer is the caller as the server's transport saw it; nil on the
 	// client side.
 	Peer *Peer
+	// UnknownRoute is true on the server for a route that no registered
+	// service offers. Such calls are refused (Unimplemented, or sooner), so
+	// only an [Observer] sees them; since any caller can make up routes, it
+	// should not record Route as it came. Always false on the client side
+	// and in interceptors.
+	UnknownRoute bool
 }
 
 // CallFunc runs the rest of a call: on the client it encodes args, sends them

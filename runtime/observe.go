@@ -9,8 +9,11 @@ import "context"
 // everything; interceptors only see calls that reach the handler. Install
 // one with [WithObserver].
 //
-// StartCall runs first, on the goroutine that will run the call; the context
-// it returns is the call's from then on (a tracer puts its span there).
+// StartCall runs first, on the goroutine that will run the call. Its context
+// carries the caller's [Metadata] ([MetadataFromContext]), so that a tracer
+// can continue the caller's trace; the context it returns is the call's from
+// then on, which admissions, interceptors and the handler see (a tracer puts
+// its span there).
 // EndCall runs once the answer is known, before it is sent. Both must be
 // safe for concurrent use and should be quick: they are on every call's
 // path.

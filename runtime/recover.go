@@ -8,17 +8,20 @@ import (
 	"strconv"
 )
 
-// errPanicked is what the caller of a call whose handler (or interceptor,
-// or codec) panicked sees: the panic value may hold secrets, so it goes to
-// the log only.
-var errPanicked = NewError(Internal, "internal error")
+// ErrPanicked is the Internal error of a call whose handler (or
+// interceptor, or codec) panicked. The panic value may hold secrets, so it
+// goes to the server's log only, in one record with its stack; the caller
+// gets this error, which matches with errors.Is on both sides of the wire.
+// Server-side logging built on interceptors or an [Observer] can recognise
+// it so as not to log the same panic twice.
+var ErrPanicked = NewError(Internal, "internal error")
 
 // panicked logs a recovered panic once, with its value and its stack as a
 // list of frames (an array in JSON logs), and returns the error the caller
 // gets. where says what panicked.
 func panicked(log *slog.Logger, route, where string, p any) *Error {
 	log.Error("sessionrpc: "+where+" panicked", "route", route, "panic", fmt.Sprint(p), "stack", stackFrames(4))
-	return wrapf(errPanicked, "%s: %s panicked", route, where)
+	return wrapf(ErrPanicked, "%s: %s panicked", route, where)
 }
 
 // stackFrames returns the calling goroutine's stack, skipping skip frames,

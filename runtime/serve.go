@@ -159,6 +159,10 @@ func (e *Endpoint) refuse(c *Call, err error) Response {
 	info := CallInfo{Route: c.req.Route, Server: true, Peer: c.peer}
 	var ctx context.Context = c.ctx
 	if s.opts.observer != nil {
+		info.UnknownRoute = s.lookup(info.Route) == nil
+		if len(c.req.Metadata) > 0 {
+			ctx = withIncomingMetadata(ctx, c.req.Metadata)
+		}
 		ctx = s.opts.observer.StartCall(ctx, info)
 	}
 	resp := ErrorResponse(err)
@@ -173,8 +177,14 @@ func (e *Endpoint) refuse(c *Call, err error) Response {
 func (e *Endpoint) Serve(c *Call) (resp Response) {
 	s := e.s
 	c.served = true
-	info := CallInfo{Route: c.req.Route, Server: true, Peer: c.peer}
+	rt := s.lookup(c.req.Route)
+	info := CallInfo{Route: c.req.Route, Server: true, Peer: c.peer, UnknownRoute: rt == nil}
 	var ctx context.Context = c.ctx
+	if len(c.req.Metadata) > 0 {
+		// Before the observer starts, so that a tracer can continue the
+		// caller's trace.
+		ctx = withIncomingMetadata(ctx, c.req.Metadata)
+	}
 	if s.opts.observer != nil {
 		ctx = s.opts.observer.StartCall(ctx, info)
 	}
@@ -193,12 +203,8 @@ func (e *Endpoint) Serve(c *Call) (resp Response) {
 		// waited its turn: it does not start.
 		return ErrorResponse(ContextError(err))
 	}
-	rt := s.lookup(c.req.Route)
 	if rt == nil {
 		return ErrorResponse(Errorf(Unimplemented, "unknown route %q", c.req.Route))
-	}
-	if len(c.req.Metadata) > 0 {
-		ctx = withIncomingMetadata(ctx, c.req.Metadata)
 	}
 	for _, admit := range s.opts.admissions {
 		if err := admit(ctx, info); err != nil {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
+	membership "github.com/sessionrpc/sessionrpc/cluster"
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/runtime/natsrpc"
 	"github.com/sessionrpc/sessionrpc/runtime/natsrpc/natsembed"
@@ -19,32 +22,47 @@ import (
 )
 
 // cluster is every server of one demo run, in one process but wired as
-// separate processes would be: frontends and backends share nothing but the
-// transport, each has its own NATS connection or TCP endpoint.
+// separate processes would be: frontends and backends share nothing but
+// NATS and the transport; each has its own NATS connection, finds the others
+// through membership (package cluster) and, over TCP, dials the addresses
+// membership announces.
 type cluster struct {
 	cfg     Config
 	log     *slog.Logger
-	nats    *natsembed.Server // the embedded NATS; nil for tcp or an external NATS
-	natsURL string            // empty for tcp
+	obs     *observability    // -trace and -metrics
+	nats    *natsembed.Server // the embedded NATS; nil for an external NATS
+	natsURL string
 
-	frontends []*frontend
+	mu        sync.Mutex  // guards frontends and gone while faults change them
+	frontends []*frontend // by index; a restarted frontend replaces its old run here
+	gone      []*frontend // killed runs, stopped with the rest
 	backends  []*backend
 }
 
-// frontend is one connector server: a session store holding its simulated
-// client connections, whose sys.sessionRemote a runtime.Server of its own
-// serves over the transport.
-type frontend struct {
-	index int
-	id    string
-	store *session.Store
-	rpc   *runtime.Server
+// frontendType and backendType are the server types the demo's servers
+// announce in membership.
+const (
+	frontendType = "connector"
+	backendType  = "backend"
+)
 
-	nc     *nats.Conn      // nats: the frontend's own connection
-	ns     *natsrpc.Server // nats
-	ts     *tcp.Server     // tcp
-	addr   string          // tcp: where ts listens
-	served chan error      // tcp: what ts.Serve returned
+// frontend is one run of a connector server: a session store holding its
+// simulated client connections, whose sys.sessionRemote a runtime.Server of
+// its own serves over the transport, and its membership.
+type frontend struct {
+	index       int
+	id          string
+	incarnation string
+	store       *session.Store
+	rpc         *runtime.Server
+
+	nc     *nats.Conn               // its own connection: membership, and calls over nats
+	reg    *membership.Registration // its membership
+	ns     *natsrpc.Server          // nats
+	ts     *tcp.Server              // tcp
+	served chan error               // tcp: what ts.Serve returned
+	shared session.ID               // a session no client owns, which every worker updates
+	killed atomic.Bool              // its process was killed
 
 	// Counts of the store's hooks, compared at the end with the models.
 	binds, unbinds, closes atomic.Int64
@@ -53,21 +71,24 @@ type frontend struct {
 	conns map[session.ID]*clientConn // every connection ever made, by its session's id
 }
 
-// backend is one backend server: it reaches the frontends only through its
-// own transport.
+// backend is one backend server: it finds the frontends through its view of
+// membership and reaches them only through its own transport.
 type backend struct {
-	id  string
-	svc *sessionremote.BackendSessionService
+	id   string
+	svc  *sessionremote.BackendSessionService
+	view *membership.View
+	reg  *membership.Registration
 
-	nc  *nats.Conn         // nats: the backend's own connection
+	nc  *nats.Conn         // its own connection: membership, and calls over nats
 	ntr *natsrpc.Transport // nats
-	ttr *tcp.Transport     // tcp
+	ttr *tcp.Transport     // tcp: addresses from the view
 }
 
-// startCluster starts NATS if needed, then the frontends, then the backends.
-// On error it stops whatever it had started.
-func startCluster(cfg Config) (_ *cluster, err error) {
-	c := &cluster{cfg: cfg, log: cfg.Logger}
+// startCluster starts NATS if needed, then the frontends, then the backends,
+// and waits until every backend's view lists every frontend. On error it
+// stops whatever it had started.
+func startCluster(ctx context.Context, cfg Config, obs *observability) (_ *cluster, err error) {
+	c := &cluster{cfg: cfg, log: cfg.Logger, obs: obs}
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
@@ -75,107 +96,177 @@ func startCluster(cfg Config) (_ *cluster, err error) {
 			_ = c.stop(ctx)
 		}
 	}()
-	if cfg.Transport == "nats" {
-		c.natsURL = cfg.NATSURL
-		if c.natsURL == "" {
-			if c.nats, err = natsembed.Start(); err != nil {
-				return nil, err
-			}
-			c.natsURL = c.nats.URL()
+	c.natsURL = cfg.NATSURL
+	if c.natsURL == "" {
+		if c.nats, err = natsembed.Start(); err != nil {
+			return nil, err
 		}
+		c.natsURL = c.nats.URL()
 	}
 	for i := range cfg.Frontends {
-		f, err := c.startFrontend(i)
+		f, err := c.startFrontend(ctx, i)
 		if err != nil {
 			return nil, err
 		}
 		c.frontends = append(c.frontends, f)
 	}
-	addrs := make(map[string]string, len(c.frontends))
-	for _, f := range c.frontends {
-		addrs[f.id] = f.addr
-	}
 	for i := range cfg.Backends {
-		b, err := c.startBackend(i, addrs)
+		b, err := c.startBackend(ctx, i)
 		if err != nil {
 			return nil, err
 		}
 		c.backends = append(c.backends, b)
 	}
+	for _, b := range c.backends {
+		if err := b.waitFor(ctx, c.frontends); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-func (c *cluster) startFrontend(i int) (*frontend, error) {
+// startFrontend starts a run of frontend i: a fresh store and incarnation,
+// served over the transport and announced in membership.
+func (c *cluster) startFrontend(ctx context.Context, i int) (*frontend, error) {
 	f := &frontend{
-		index: i,
-		id:    fmt.Sprintf("connector-%d", i+1),
-		rpc:   runtime.NewServer(runtime.WithLogger(c.log)),
-		conns: make(map[session.ID]*clientConn),
+		index:       i,
+		id:          fmt.Sprintf("connector-%d", i+1),
+		incarnation: membership.NewIncarnation(),
+		conns:       make(map[session.ID]*clientConn),
 	}
-	f.store = session.NewStore(f.id)
+	f.rpc = runtime.NewServer(append(c.obs.serverOptions(f.id), runtime.WithLogger(c.log))...)
+	f.store = session.NewStore(f.id, append(c.obs.storeOptions(f.id), session.WithIncarnation(f.incarnation))...)
 	f.store.OnBind(func(*session.Session, string) { f.binds.Add(1) })
 	f.store.OnUnbind(func(*session.Session, string) { f.unbinds.Add(1) })
 	f.store.OnClosed(func(*session.Session, string) { f.closes.Add(1) })
+	f.shared = f.store.Create(nil).ID()
 	var impl sessionremote.SessionRemote = sessionremote.NewFrontend(f.store)
 	if c.cfg.wrapFrontend != nil {
 		impl = c.cfg.wrapFrontend(f.id, f.store, impl)
 	}
 	sessionremote.RegisterSessionRemoteServer(f.rpc, impl)
 
+	nc, err := natsrpc.Connect(c.natsURL, nats.Name("clusterdemo "+f.id))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.id, err)
+	}
+	f.nc = nc
+	info := membership.Info{ID: f.id, Type: frontendType, Frontend: true, Routes: f.rpc.Routes()}
 	switch c.cfg.Transport {
 	case "nats":
-		nc, err := natsrpc.Connect(c.natsURL, nats.Name("clusterdemo "+f.id))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.id, err)
-		}
-		ns, err := natsrpc.Serve(nc, f.id, f.rpc, natsrpc.WithLogger(c.log))
-		if err != nil {
+		if f.ns, err = natsrpc.Serve(nc, f.id, f.rpc, natsrpc.WithLogger(c.log)); err != nil {
 			nc.Close()
 			return nil, err
 		}
-		f.nc, f.ns = nc, ns
 	case "tcp":
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
+			nc.Close()
 			return nil, fmt.Errorf("%s: %w", f.id, err)
 		}
-		f.ts = tcp.NewServer(f.rpc, tcp.WithLogger(c.log))
-		f.addr = ln.Addr().String()
+		// The server knows which run it is, so that a call meant for an
+		// earlier run (whose port it may have taken) is refused.
+		f.ts = tcp.NewServer(f.rpc, tcp.WithLogger(c.log), tcp.WithIdentity(f.id, f.incarnation))
 		f.served = make(chan error, 1)
 		go func() { f.served <- f.ts.Serve(ln) }()
+		info.Addr = ln.Addr().String()
+	}
+	if f.reg, err = membership.Join(ctx, nc, info, membership.WithIncarnation(f.incarnation), membership.WithLogger(c.log)); err != nil {
+		f.stop(ctx)
+		return nil, fmt.Errorf("%s: join: %w", f.id, err)
 	}
 	return f, nil
 }
 
-func (c *cluster) startBackend(i int, addrs map[string]string) (*backend, error) {
+// startBackend starts backend i: its view of membership, its membership,
+// and its transport, which finds frontends through the view.
+func (c *cluster) startBackend(ctx context.Context, i int) (*backend, error) {
 	b := &backend{id: fmt.Sprintf("backend-%d", i+1)}
+	nc, err := natsrpc.Connect(c.natsURL, nats.Name("clusterdemo "+b.id))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.id, err)
+	}
+	b.nc = nc
+	if b.view, err = membership.NewView(ctx, nc, membership.WithLogger(c.log)); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("%s: %w", b.id, err)
+	}
+	if b.reg, err = membership.Join(ctx, nc, membership.Info{ID: b.id, Type: backendType}, membership.WithLogger(c.log)); err != nil {
+		b.view.Close()
+		nc.Close()
+		return nil, fmt.Errorf("%s: join: %w", b.id, err)
+	}
 	var tr runtime.Transport
 	switch c.cfg.Transport {
 	case "nats":
-		nc, err := natsrpc.Connect(c.natsURL, nats.Name("clusterdemo "+b.id))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.id, err)
-		}
-		b.nc, b.ntr = nc, natsrpc.NewTransport(nc, natsrpc.WithLogger(c.log))
+		b.ntr = natsrpc.NewTransport(nc, natsrpc.WithLogger(c.log))
 		tr = b.ntr
 	case "tcp":
-		b.ttr = tcp.NewTransport(tcp.NewStaticResolver(addrs), tcp.WithLogger(c.log))
+		b.ttr = tcp.NewTransport(b.view, tcp.WithLogger(c.log)) // no address map: membership
 		tr = b.ttr
 	}
-	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr))
+	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr, c.obs.clientOptions(b.id)...))
 	return b, nil
+}
+
+// startTimeout bounds how long the cluster may take to see itself whole.
+const startTimeout = 20 * time.Second
+
+// waitFor waits until b's view lists every run of fs.
+func (b *backend) waitFor(ctx context.Context, fs []*frontend) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for {
+		missing := ""
+		for _, f := range fs {
+			if _, ok := b.view.Lookup(f.id, f.incarnation); !ok {
+				missing = f.id
+				break
+			}
+		}
+		if missing == "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s does not see %s in membership after %v", b.id, missing, startTimeout)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// frontendIDs returns the ids of the frontends as membership lists them,
+// in index order: the workers know the cluster from there, not from a list
+// of their own.
+func (b *backend) frontendIDs() []string {
+	members := b.view.Members(membership.OfType(frontendType))
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		var x, y int
+		fmt.Sscanf(a, "connector-%d", &x)
+		fmt.Sscanf(b, "connector-%d", &y)
+		return x - y
+	})
+	return ids
 }
 
 // connectClients connects cfg.Clients simulated clients to every frontend
 // and hands each to a worker, in turn, so that every worker owns a disjoint
-// share of the sessions.
-func (c *cluster) connectClients(workers []*worker) {
-	n := 0
+// share of the sessions. owners gives the workers of each frontend.
+func (c *cluster) connectClients(owners func(fe int) []*mailbox) {
 	for _, f := range c.frontends {
-		for range c.cfg.Clients {
-			f.connect(workers[n%len(workers)].inbox)
-			n++
-		}
+		c.connectClientsOf(f, owners(f.index))
+	}
+}
+
+// connectClientsOf connects cfg.Clients clients to f, their sessions owned
+// by the mailboxes in turn.
+func (c *cluster) connectClientsOf(f *frontend, owners []*mailbox) {
+	for i := range c.cfg.Clients {
+		f.connect(owners[i%len(owners)])
 	}
 }
 
@@ -187,19 +278,28 @@ func (c *cluster) stop(ctx context.Context) error {
 		if b.ntr != nil {
 			b.ntr.Close()
 		}
-		if b.nc != nil {
-			b.nc.Close()
-		}
 		if b.ttr != nil {
 			if err := b.ttr.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", b.id, err))
 			}
 		}
+		if b.reg != nil {
+			if err := b.reg.Leave(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("%s: leave: %w", b.id, err))
+			}
+		}
+		if b.view != nil {
+			b.view.Close()
+		}
+		b.nc.Close()
 	}
 	for _, f := range c.frontends {
 		if err := f.stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f.id, err))
 		}
+	}
+	for _, f := range c.gone {
+		f.stop(ctx) // killed: whatever is left of it
 	}
 	if c.nats != nil {
 		c.nats.Shutdown()
@@ -207,8 +307,27 @@ func (c *cluster) stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// stop stops a frontend run gracefully: it leaves membership, then drains
+// its transport.
 func (f *frontend) stop(ctx context.Context) error {
+	if f.killed.Load() {
+		// What a dead process would not leave behind: its server's
+		// goroutines.
+		if f.ns != nil {
+			f.ns.Close()
+		}
+		if f.ts != nil {
+			f.ts.Close()
+			<-f.served
+		}
+		return nil
+	}
 	var errs []error
+	if f.reg != nil {
+		if err := f.reg.Leave(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("leave: %w", err))
+		}
+	}
 	if f.ns != nil {
 		errs = append(errs, f.ns.Shutdown(ctx))
 	}
@@ -227,6 +346,17 @@ func (f *frontend) stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// kill stops the frontend's process as a crash would: its NATS connection
+// and its listener go at once, with no goodbye to membership and no answer
+// to the calls in flight.
+func (f *frontend) kill() {
+	f.killed.Store(true)
+	f.nc.Close() // membership's heartbeats and, over nats, its subscription
+	if f.ts != nil {
+		f.ts.Close() // its connections are reset
+	}
+}
+
 // connect simulates a client connecting to the frontend: a session with a
 // connection of its own. The new session's id goes to owner, the mailbox of
 // the worker that drives this client: in a real cluster the client's
@@ -237,7 +367,7 @@ func (f *frontend) connect(owner *mailbox) {
 	f.mu.Lock()
 	f.conns[s.ID()] = c
 	f.mu.Unlock()
-	owner.post(arrival{frontend: f.index, sid: s.ID()})
+	owner.post(arrival{frontend: f.index, sid: s.ID(), run: f.incarnation})
 }
 
 // conn returns the connection of session sid, or nil.
@@ -302,6 +432,7 @@ type mailbox struct {
 type arrival struct {
 	frontend int // index in cluster.frontends
 	sid      session.ID
+	run      string // the frontend's incarnation
 }
 
 func (m *mailbox) post(a arrival) {

@@ -19,7 +19,7 @@ type Config struct {
 	// Transport is "nats" (the default) or "tcp".
 	Transport string
 	// NATSURL points at an external NATS; empty starts an embedded one on
-	// loopback. Only for the nats transport.
+	// loopback. Membership is on NATS whatever the transport.
 	NATSURL string
 	// Frontends and Backends are the numbers of servers of each kind
 	// (default 2 each).
@@ -40,6 +40,11 @@ type Config struct {
 	// CallTimeout bounds every call a worker makes (default 5s); none
 	// should come near it.
 	CallTimeout time.Duration
+	// Kill is the number of frontends killed a third of the way through
+	// the run (their connections cut, no goodbye); Restart the number
+	// killed and started again at once under the same id. At least one
+	// frontend must be left untouched.
+	Kill, Restart int
 	// Seed seeds the workers' random choices; 0 picks one from the clock.
 	Seed uint64
 	// Progress receives one line per second while the workload runs; nil
@@ -48,6 +53,21 @@ type Config struct {
 	// Logger receives what the demo and the transports log; nil means
 	// slog.Default().
 	Logger *slog.Logger
+
+	// Trace, when set, makes every server trace one call in a hundred and
+	// receives one traced backend → frontend call as a tree at the end.
+	Trace io.Writer
+	// MetricsAddr, when set, is where Prometheus metrics of every server's
+	// calls and every frontend's sessions are served, at /metrics, while
+	// the demo runs.
+	MetricsAddr string
+
+	// traceRatio, when set, replaces the share of calls -trace samples: the
+	// tests trace every call, so that a short run surely has one.
+	traceRatio float64
+	// onMetrics, when set, is told the URL of the metrics once they are
+	// served: the tests scrape it.
+	onMetrics func(url string)
 
 	// wrapFrontend, when set, stands between a frontend's sys.sessionRemote
 	// implementation and its server: the tests use it to make a frontend
@@ -92,18 +112,21 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch {
 	case cfg.Transport != "nats" && cfg.Transport != "tcp":
 		return cfg, fmt.Errorf("unknown transport %q: want nats or tcp", cfg.Transport)
-	case cfg.Transport == "tcp" && cfg.NATSURL != "":
-		return cfg, errors.New("a NATS URL means nothing to the tcp transport")
 	case cfg.Frontends < 1 || cfg.Backends < 1 || cfg.Clients < 1 || cfg.Workers < 1:
 		return cfg, errors.New("frontends, backends, clients and workers must be at least 1")
 	case cfg.Duration < 0:
 		return cfg, errors.New("duration must be positive")
-	case cfg.Frontends*cfg.Clients < cfg.Backends*cfg.Workers:
-		return cfg, fmt.Errorf("%d clients in all cannot keep %d workers busy: every worker needs a client of its own",
-			cfg.Frontends*cfg.Clients, cfg.Backends*cfg.Workers)
+	case cfg.Kill < 0 || cfg.Restart < 0 || cfg.Kill+cfg.Restart >= cfg.Frontends:
+		return cfg, fmt.Errorf("-kill %d and -restart %d leave no frontend of %d untouched", cfg.Kill, cfg.Restart, cfg.Frontends)
+	case cfg.survivors()*cfg.Clients < cfg.Backends*cfg.Workers:
+		return cfg, fmt.Errorf("%d clients on the frontends no fault touches cannot keep %d workers busy: every worker needs a client of its own",
+			cfg.survivors()*cfg.Clients, cfg.Backends*cfg.Workers)
 	}
 	return cfg, nil
 }
+
+// survivors is the number of frontends no fault touches.
+func (cfg Config) survivors() int { return cfg.Frontends - cfg.Kill - cfg.Restart }
 
 func setDefault(n *int, def int) {
 	if *n == 0 {
@@ -143,13 +166,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := startCluster(cfg)
+	obs, err := newObservability(cfg)
 	if err != nil {
 		return nil, err
 	}
+	c, err := startCluster(ctx, cfg, obs)
+	if err != nil {
+		_ = obs.close(context.Background())
+		return nil, err
+	}
 	live := &progress{}
-	workers := newWorkers(cfg, c, live)
-	c.connectClients(workers)
+	n := cfg.survivors()
+	workers := newWorkers(cfg, c, n, live)
+	faults := faultsAt(cfg, c)
+	faulty := newFaultWorkers(cfg, c, faults)
+	c.connectClients(func(fe int) []*mailbox {
+		var owners []*mailbox
+		if fe < n {
+			for _, w := range workers {
+				owners = append(owners, w.inbox)
+			}
+		} else {
+			for _, w := range faulty[fe] {
+				owners = append(owners, w.inbox)
+			}
+		}
+		return owners
+	})
 	attrs := []any{"transport", cfg.Transport, "frontends", cfg.Frontends, "backends", cfg.Backends,
 		"clients", cfg.Frontends * cfg.Clients, "workers", len(workers), "duration", cfg.Duration, "seed", cfg.Seed}
 	if c.natsURL != "" {
@@ -160,9 +203,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	start := time.Now()
 	go stopWhenDone(runCtx, cancel, start, cfg, live)
-	var wg sync.WaitGroup
+	var wg, fwg sync.WaitGroup
 	for _, w := range workers {
 		wg.Go(func() { w.run(runCtx) })
+	}
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	watchLeaves(watchCtx, c, faults, &fwg)
+	for _, ws := range faulty {
+		for _, w := range ws {
+			fwg.Go(func() { w.run(runCtx, c) })
+		}
+	}
+	if len(faults) > 0 {
+		fwg.Go(func() { injectFaults(runCtx, c, faults, faulty, cfg.Duration/3) })
 	}
 	done := make(chan struct{})
 	var pwg sync.WaitGroup
@@ -172,16 +225,35 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cancel()
+	if len(faults) > 0 {
+		// Let every backend see the killed runs leave (a leave bound),
+		// bounded, so that the report can say when they did.
+		waitLeaves(c, faults, startTimeout)
+	}
+	stopWatching()
+	fwg.Wait()
 	close(done)
 	pwg.Wait()
 
 	rep := newReport(cfg, c, workers, elapsed)
 	rep.Interrupted = ctx.Err() != nil
-	verify(c, workers, rep)
+	verify(c, workers, n, rep)
+	verifyShared(c, workers, n, rep)
+	for _, f := range faults {
+		rep.Faults = append(rep.Faults, f.report(c, start, faulty[f.fe], &rep.Checks))
+	}
 
 	stopCtx, stop := context.WithTimeout(context.Background(), stopTimeout)
 	defer stop()
 	err = c.stop(stopCtx)
 	rep.Checks.check(err == nil, "stopping the cluster: %v", err)
+	if cfg.Trace != nil {
+		if err := obs.writeTrace(cfg.Trace); err != nil {
+			return nil, err
+		}
+	}
+	if err := obs.close(stopCtx); err != nil {
+		cfg.Logger.Warn("stopping tracing and metrics", "err", err)
+	}
 	return rep, nil
 }

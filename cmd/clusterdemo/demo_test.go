@@ -88,6 +88,49 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// Frontends killed and restarted mid-run, over each transport: every
+// backend sees each killed run leave membership, every call to it after the
+// kill ends Unavailable (or, once the restarted run answers, with
+// ErrSessionNotFound), never succeeds and never hangs, the new run's
+// sessions are untouched by old references, and every check on the other
+// frontends holds. The conditional writes to the shared sessions conflict,
+// are retried, and lose no acknowledged increment.
+func TestKillAndRestart(t *testing.T) {
+	for _, transport := range []string{"nats", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			before := goruntime.NumGoroutine()
+			cfg := short(transport)
+			cfg.Frontends, cfg.Kill, cfg.Restart = 3, 1, 1
+			cfg.Duration = 3 * time.Second
+			rep := run(t, cfg)
+			report := text(rep)
+			if !rep.OK() {
+				t.Fatalf("checks failed:\n%s", report)
+			}
+			if len(rep.Faults) != 2 {
+				t.Fatalf("%d faults reported, want 2:\n%s", len(rep.Faults), report)
+			}
+			for _, f := range rep.Faults {
+				if len(f.Left) != rep.Backends || f.AfterKill == 0 {
+					t.Errorf("%s: seen leaving by %d backends of %d, %d calls after its kill", f.ID, len(f.Left), rep.Backends, f.AfterKill)
+				}
+				if f.Restart && (f.NotFound == 0 || f.NewRunSessions != cfg.Clients) {
+					t.Errorf("%s restarted: %d old references refused as not found, %d new-run sessions checked (want some, and %d)",
+						f.ID, f.NotFound, f.NewRunSessions, cfg.Clients)
+				}
+			}
+			if rep.Increments == 0 {
+				t.Errorf("no conditional increment was acknowledged")
+			}
+			if !strings.Contains(report, "left membership after") {
+				t.Errorf("the report does not say when the killed servers left:\n%s", report)
+			}
+			t.Logf("\n%s", report)
+			settleGoroutines(t, before)
+		})
+	}
+}
+
 // With -nats the demo uses that NATS and starts none of its own.
 func TestExternalNATS(t *testing.T) {
 	ns, err := natsembed.Start()

@@ -5,7 +5,7 @@
 // Usage:
 //
 //	clusterdemo [-transport nats|tcp] [-nats URL] [-frontends N] [-backends N]
-//	            [-clients N] [-workers N] [-duration D] [-seed S]
+//	            [-clients N] [-workers N] [-duration D] [-seed S] [-trace] [-metrics ADDR]
 //
 // It starts an embedded NATS server on loopback (or uses the one -nats
 // names), frontend servers ("connector-1", ...) that each hold -clients
@@ -22,9 +22,16 @@
 // every connection's kicks with the models. It prints a line a second while
 // it runs, then a report: calls and p50/p99 latency per operation, kicks,
 // checks. It exits 0 only if every check held, 1 otherwise, 2 on bad usage.
+//
+// With -trace, every server traces one call in a hundred with otelrpc and
+// the demo prints one traced backend → frontend call as a tree after the
+// report; with -metrics ADDR, it serves the servers' call metrics and the
+// frontends' session metrics to Prometheus at http://ADDR/metrics while it
+// runs.
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -53,6 +60,10 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Workers, "workers", defaultWorkers, "worker goroutines per backend")
 	fs.DurationVar(&cfg.Duration, "duration", defaultDuration, "how long the workload runs")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the workers' random choices (0: from the clock)")
+	fs.IntVar(&cfg.Kill, "kill", 0, "frontends killed a third of the way through (no goodbye); calls to them must end, membership must drop them")
+	fs.IntVar(&cfg.Restart, "restart", 0, "frontends killed and started again at once under the same id; no old reference may reach the new run")
+	trace := fs.Bool("trace", false, "trace 1 call in 100 and print one traced backend → frontend call as a tree after the report")
+	fs.StringVar(&cfg.MetricsAddr, "metrics", "", "serve Prometheus metrics of the servers and session stores at http://`ADDR`/metrics while running")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -81,12 +92,20 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		stop()
 	}()
 
+	var traced bytes.Buffer
+	if *trace {
+		cfg.Trace = &traced
+	}
 	rep, err := Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "clusterdemo: %v\n", err)
 		return 1
 	}
 	if err := rep.Write(stdout); err != nil {
+		fmt.Fprintf(stderr, "clusterdemo: %v\n", err)
+		return 1
+	}
+	if _, err := traced.WriteTo(stdout); err != nil {
 		fmt.Fprintf(stderr, "clusterdemo: %v\n", err)
 		return 1
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -99,6 +100,12 @@ type Report struct {
 	ExpectedKicks int // kicks the models predicted
 	Reconnects    int // sessions opened after the first ones
 
+	// Conditional writes to the shared sessions: increments acknowledged,
+	// conflicts detected and retried, updates that gave up.
+	Increments, Conflicts, GaveUp int
+
+	Faults []FaultReport // the frontends killed or restarted
+
 	// Checks counts the checks of the workers during the run and those of
 	// the cluster's state afterwards.
 	Checks tally
@@ -180,7 +187,7 @@ func (r *Report) Write(w io.Writer) error {
 		if r.Embedded {
 			kind = "embedded"
 		}
-		where = fmt.Sprintf("nats (%s, %s)", kind, r.NATSURL)
+		where = fmt.Sprintf("%s (membership on %s NATS %s)", r.Transport, kind, r.NATSURL)
 	}
 	fmt.Fprintf(&b, "clusterdemo over %s: %d frontends × %d clients, %d backends × %d workers, %v (seed %d)\n",
 		where, r.Frontends, r.Clients, r.Backends, r.Workers, r.Duration, r.Seed)
@@ -201,6 +208,14 @@ func (r *Report) Write(w io.Writer) error {
 	secs := r.Elapsed.Seconds()
 	fmt.Fprintf(&b, "\n%d calls in %.1fs: %.0f calls/s\n", r.Calls(), secs, float64(r.Calls())/secs)
 	fmt.Fprintf(&b, "kicks delivered: %d of %d expected; clients reconnected: %d\n", r.Kicks, r.ExpectedKicks, r.Reconnects)
+	fmt.Fprintf(&b, "conditional writes: %d increments of the shared sessions acknowledged and all counted; %d conflicts detected and retried; %d updates gave up\n",
+		r.Increments, r.Conflicts, r.GaveUp)
+	for _, f := range r.Faults {
+		b.WriteString(f.line())
+	}
+	if len(r.Faults) > 0 {
+		b.WriteString("(a call in flight to a server when it died has an unknown outcome: either answer was accepted, and the session was no longer trusted)\n")
+	}
 	fmt.Fprintf(&b, "checks: %d passed, %d failed\n", r.Checks.passed, r.Checks.failed)
 	for _, f := range r.Checks.failures {
 		fmt.Fprintf(&b, "  failed: %s\n", f)
@@ -231,4 +246,35 @@ func round(d time.Duration) time.Duration {
 		return d.Round(100 * time.Nanosecond)
 	}
 	return d
+}
+
+// line is the report's line for one fault.
+func (f FaultReport) line() string {
+	var b strings.Builder
+	what := "killed"
+	if f.Restart {
+		what = "killed and restarted"
+	}
+	fmt.Fprintf(&b, "%s %s at %.1fs:", f.ID, what, f.KilledAfter.Seconds())
+	ids := slices.Sorted(maps.Keys(f.Left))
+	if len(ids) == 0 {
+		b.WriteString(" no backend saw it leave membership")
+	}
+	for i, id := range ids {
+		sep := ","
+		if i == 0 {
+			sep = " left membership after"
+		}
+		fmt.Fprintf(&b, "%s %.1f s (%s, %s)", sep, f.Left[id].at.Sub(f.killed).Seconds(), id, f.Left[id].reason)
+	}
+	fmt.Fprintf(&b, "; %d calls after the kill: %d Unavailable, %d ErrSessionNotFound, none succeeded or hung (p99 %v, max %v)",
+		f.AfterKill, f.Unavailable, f.NotFound, round(f.P99), round(f.Max))
+	if f.InFlightOK > 0 {
+		fmt.Fprintf(&b, "; %d in flight at the kill succeeded", f.InFlightOK)
+	}
+	if f.Restart {
+		fmt.Fprintf(&b, "; no old reference reached the new run, whose %d sessions match their models", f.NewRunSessions)
+	}
+	b.WriteString("\n")
+	return b.String()
 }

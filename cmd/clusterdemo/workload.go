@@ -31,6 +31,7 @@ const (
 	opPushAll
 	opKickBySID
 	opKickByUID
+	opUpdate
 	numOps
 )
 
@@ -53,6 +54,8 @@ func (o op) String() string {
 		return "KickBySID"
 	case opKickByUID:
 		return "KickByUID"
+	case opUpdate:
+		return "Update"
 	}
 	return "op" + strconv.Itoa(int(o))
 }
@@ -77,6 +80,8 @@ func (o op) weight() int {
 		return 4
 	case opKickByUID:
 		return 2
+	case opUpdate:
+		return 6
 	}
 	return 0
 }
@@ -120,6 +125,14 @@ type worker struct {
 	reasons               int // for unique kick reasons
 	bindClock             int // counts this worker's new bindings
 
+	// The sessions every worker updates, one per frontend, and what this
+	// worker did to them: increments acknowledged, by frontend; conflicts
+	// detected and retried; updates that gave up.
+	shared     []session.ID
+	increments []int
+	conflicts  int
+	gaveUp     int
+
 	stats  [numOps]opStats
 	tally  tally
 	failed bool // after its first failure a worker stops: its model can no longer predict
@@ -146,32 +159,35 @@ type opStats struct {
 }
 
 // newWorkers makes cfg.Workers workers per backend, each calling through
-// its backend's transport, with its own uids and random source. They count
-// what they do in p as they go.
-func newWorkers(cfg Config, c *cluster, p *progress) []*worker {
-	ids := make([]string, len(c.frontends))
-	for i, f := range c.frontends {
-		ids[i] = f.id
+// its backend's transport, with its own uids and random source, on the first
+// n frontends (the ones no fault touches), which each backend knows from
+// membership. They count what they do in p as they go.
+func newWorkers(cfg Config, c *cluster, n int, p *progress) []*worker {
+	shared := make([]session.ID, n)
+	for i := range shared {
+		shared[i] = c.frontends[i].shared
 	}
-	n := len(c.backends) * cfg.Workers
-	perWorker := max(1, cfg.Frontends*cfg.Clients/n)
+	perWorker := max(1, n*cfg.Clients/(len(c.backends)*cfg.Workers))
 	var ws []*worker
 	for bi, b := range c.backends {
+		ids := b.frontendIDs()[:n]
 		for wi := range cfg.Workers {
 			g := uint64(len(ws))
 			w := &worker{
-				name:      fmt.Sprintf("%s/w%d", b.id, wi),
-				svc:       b.svc,
-				frontends: ids,
-				rng:       rand.New(rand.NewPCG(cfg.Seed, g)),
-				inbox:     &mailbox{},
-				progress:  p,
-				timeout:   cfg.CallTimeout,
-				nobody:    fmt.Sprintf("b%dw%d-nobody", bi+1, wi),
-				binds:     make([]int, len(ids)),
-				unbinds:   make([]int, len(ids)),
-				kicks:     make([]int, len(ids)),
-				forced:    -1,
+				name:       fmt.Sprintf("%s/w%d", b.id, wi),
+				svc:        b.svc,
+				frontends:  ids,
+				shared:     shared,
+				increments: make([]int, n),
+				rng:        rand.New(rand.NewPCG(cfg.Seed, g)),
+				inbox:      &mailbox{},
+				progress:   p,
+				timeout:    cfg.CallTimeout,
+				nobody:     fmt.Sprintf("b%dw%d-nobody", bi+1, wi),
+				binds:      make([]int, len(ids)),
+				unbinds:    make([]int, len(ids)),
+				kicks:      make([]int, len(ids)),
+				forced:     -1,
 			}
 			// About three sessions per uid, spread over the frontends.
 			for k := range max(2, perWorker/3) {
@@ -227,6 +243,8 @@ func (w *worker) step(o op) {
 		w.doKickBySID()
 	case opKickByUID:
 		w.doKickByUID()
+	case opUpdate:
+		w.doUpdate()
 	}
 }
 
@@ -237,7 +255,7 @@ func (w *worker) tour(ctx context.Context) {
 	defer func() { w.forced = -1 }()
 	// A variant in each range of [worker.variant] that an op distinguishes.
 	variants := [...]int{0, 4, 5, 7, 8, 10, 12, 30, 50, 70, 90}
-	ops := [...]op{opKickBySID, opKickByUID, opGet, opGetByUID, opBind, opUnbind, opPush, opPushAll}
+	ops := [...]op{opKickBySID, opKickByUID, opGet, opGetByUID, opBind, opUnbind, opPush, opPushAll, opUpdate}
 	for _, o := range ops {
 		for _, v := range variants {
 			if ctx.Err() != nil || w.failed {

@@ -206,6 +206,9 @@ func testPanic(t *testing.T, e *env) {
 	ctx := ctxFor(t, patience)
 	err := e.client.Invoke(ctx, e.id, routePanic, &emptyArgs{}, nil)
 	wantCode(t, err, runtime.Internal)
+	if !errors.Is(err, runtime.ErrPanicked) {
+		t.Errorf("a handler's panic = %v, want it to match runtime.ErrPanicked", err)
+	}
 	// The panic's value may hold secrets: it goes to the server's log only.
 	if strings.Contains(err.Error(), panicValue) {
 		t.Errorf("the caller saw the panic's value: %v", err)
@@ -277,6 +280,9 @@ type observed struct {
 	Ran   bool
 	Args  bool // the arguments were decoded
 	Peer  bool // the call carried its Peer
+	// Unknown is CallInfo.UnknownRoute; Metadata is whether StartCall's
+	// context carried the caller's metadata.
+	Unknown, Metadata bool
 }
 
 type recorder struct {
@@ -286,17 +292,30 @@ type recorder struct {
 
 type startKey struct{}
 
+// started is what StartCall saw.
+type started struct {
+	route    string
+	metadata bool
+}
+
+// traceKey is metadata every call of testObserver carries, as a tracer's
+// would.
+const traceKey = "traceparent"
+
 func (r *recorder) StartCall(ctx context.Context, info runtime.CallInfo) context.Context {
-	return context.WithValue(ctx, startKey{}, info.Route)
+	_, md := runtime.MetadataFromContext(ctx)[traceKey]
+	return context.WithValue(ctx, startKey{}, started{info.Route, md})
 }
 
 func (r *recorder) EndCall(ctx context.Context, info runtime.CallInfo, end runtime.CallEnd) {
-	if ctx.Value(startKey{}) != info.Route {
+	st, _ := ctx.Value(startKey{}).(started)
+	if st.route != info.Route {
 		panic("EndCall did not get the context StartCall returned")
 	}
 	_, hasPeer := runtime.PeerFromContext(ctx)
 	r.mu.Lock()
-	r.seen = append(r.seen, observed{info.Route, end.Code, end.Ran, end.Args != nil, hasPeer && info.Peer != nil})
+	r.seen = append(r.seen, observed{info.Route, end.Code, end.Ran, end.Args != nil, hasPeer && info.Peer != nil,
+		info.UnknownRoute, st.metadata})
 	r.mu.Unlock()
 }
 
@@ -315,20 +334,23 @@ func testObserver(t *testing.T, plain *env) {
 		return err
 	}
 	e := newEnv(t, plain.newNet, runtime.WithObserver(rec), runtime.WithAdmission(deny), runtime.WithInterceptors(ic))
-	ctx := ctxFor(t, patience)
+	ctx := runtime.WithMetadata(ctxFor(t, patience), runtime.Metadata{traceKey: "t"})
 	_ = e.client.Invoke(ctx, e.id, routeEcho, &echoArgs{}, &echoResult{})
 	_ = e.client.Invoke(ctx, e.id, "rpctest.echo.nope", &emptyArgs{}, nil)
 	_ = e.client.Invoke(runtime.WithMetadata(ctx, runtime.Metadata{"deny": ""}), e.id, routeEcho, &echoArgs{}, &echoResult{})
 	_ = e.client.Invoke(ctx, e.id, routePanic, &emptyArgs{}, nil)
 	_ = e.client.Invoke(ctx, e.id, routeNilError, &emptyArgs{}, nil)
 	_, _ = e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeEcho, Payload: []byte("{")})
+	_, _ = e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeEcho, Payload: []byte("{}"),
+		Metadata: runtime.Metadata{traceKey: "t"}})
 	want := []observed{
-		{routeEcho, runtime.OK, true, true, true},
-		{"rpctest.echo.nope", runtime.Unimplemented, false, false, true},
-		{routeEcho, runtime.PermissionDenied, false, false, true},
-		{routePanic, runtime.Internal, true, true, true},
-		{routeNilError, runtime.Internal, true, true, true},
-		{routeEcho, runtime.InvalidArgument, false, false, true},
+		{routeEcho, runtime.OK, true, true, true, false, true},
+		{"rpctest.echo.nope", runtime.Unimplemented, false, false, true, true, true},
+		{routeEcho, runtime.PermissionDenied, false, false, true, false, true},
+		{routePanic, runtime.Internal, true, true, true, false, true},
+		{routeNilError, runtime.Internal, true, true, true, false, true},
+		{routeEcho, runtime.InvalidArgument, false, false, true, false, false},
+		{routeEcho, runtime.OK, true, true, true, false, true},
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -346,7 +368,7 @@ func testObserver(t *testing.T, plain *env) {
 	}
 	icMu.Lock()
 	defer icMu.Unlock()
-	if diff := cmp.Diff([]runtime.Code{runtime.OK, runtime.Internal, runtime.Internal}, icSaw); diff != "" {
+	if diff := cmp.Diff([]runtime.Code{runtime.OK, runtime.Internal, runtime.Internal, runtime.OK}, icSaw); diff != "" {
 		t.Errorf("the interceptor saw (-want +got):\n%s", diff)
 	}
 	st := e.server.Stats()

@@ -82,8 +82,9 @@ func WithTLS(cfg *tls.Config) Option {
 // memory or file storage; file storage lives in a temporary directory of its
 // own per server, removed by [Server.Shutdown], unless an Option sets
 // server.Options.StoreDir to a lasting one. In a cluster ([StartCluster])
-// every server runs JetStream and StartCluster returns once they have
-// elected a meta leader, so streams can be created at once.
+// every server runs JetStream and StartCluster returns once they have a
+// meta leader that has heard from every one, so that replicated streams
+// can be created at once.
 func WithJetStream() Option { return func(o *server.Options) { o.JetStream = true } }
 
 // startTimeout bounds how long a server may take to accept connections, and
@@ -233,16 +234,15 @@ func StartCluster(n int, opts ...Option) ([]*Server, error) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	deadline = time.Now().Add(startTimeout)
-	for _, s := range nodes {
-		if !s.ns.JetStreamEnabled() {
-			continue
-		}
+	if nodes[0].ns.JetStreamEnabled() {
 		// A clustered JetStream takes requests once its servers agree on
-		// a meta leader; before, creating a stream fails.
-		for !hasMetaLeader(s.ns) {
+		// a meta leader, are current with it, and the leader has heard
+		// from every one (a replicated stream is placed only on servers
+		// it has heard from); before, creating a stream fails or hangs.
+		deadline = time.Now().Add(startTimeout)
+		for !jetStreamReady(nodes) {
 			if time.Now().After(deadline) {
-				return fail(fmt.Errorf("natsembed: %s: no JetStream meta leader after %v", s.ns.Name(), startTimeout))
+				return fail(fmt.Errorf("natsembed: JetStream cluster not ready after %v", startTimeout))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -269,11 +269,19 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// hasMetaLeader reports whether ns knows the leader of its JetStream
-// cluster.
-func hasMetaLeader(ns *server.Server) bool {
-	info, err := ns.Jsz(nil)
-	return err == nil && info.Meta != nil && info.Meta.Leader != ""
+// jetStreamReady reports whether every server of a clustered JetStream is
+// current with its meta leader, and the leader sees every server.
+func jetStreamReady(nodes []*Server) bool {
+	leaderSeesAll := false
+	for _, s := range nodes {
+		if !s.ns.JetStreamIsCurrent() {
+			return false
+		}
+		if s.ns.JetStreamIsLeader() && len(s.ns.JetStreamClusterPeers()) == len(nodes) {
+			leaderSeesAll = true
+		}
+	}
+	return leaderSeesAll
 }
 
 // URLs returns the client URLs of servers, comma-separated, as nats.Connect
