@@ -11,8 +11,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service bench.echo.
 const (
@@ -35,10 +35,10 @@ func NewEchoClient(inv runtime.Invoker) *EchoClient {
 //
 // It calls route bench.echo.echo on server serverID.
 func (c *EchoClient) Echo(ctx context.Context, serverID string, msg string) (string, error) {
-	args := &_Echo_Echo_Args{A0: msg}
-	var out _Echo_Echo_Result
-	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, args, &out)
-	return out.R0, err
+	var out _Echo_Echo_Call
+	out.args = _Echo_Echo_Args{A0: msg}
+	err := c.inv.Invoke(ctx, serverID, EchoEchoRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterEchoServer registers impl on r to serve service bench.echo.
@@ -54,7 +54,11 @@ var _Echo_ServiceDesc = runtime.ServiceDesc{
 			Route:     EchoEchoRoute,
 			NewArgs:   func() any { return &_Echo_Echo_Args{} },
 			NewResult: func() any { return &_Echo_Echo_Result{} },
-			Handler:   _Echo_Echo_Handler,
+			NewCall: func() (any, any) {
+				c := &_Echo_Echo_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Echo_Echo_Handler,
 		},
 	},
 }
@@ -120,4 +124,11 @@ func (v *_Echo_Echo_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _Echo_Echo_Call holds the arguments and the result of one call of [Echo.Echo],
+// so that a call makes them in one allocation.
+type _Echo_Echo_Call struct {
+	args   _Echo_Echo_Args
+	result _Echo_Echo_Result
 }

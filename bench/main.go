@@ -42,6 +42,7 @@ var peers = []peer{
 	{name: "sessionrpc-inproc", start: newInProc},
 	{name: "sessionrpc-tcp", start: newTCP},
 	{name: "sessionrpc-nats", start: newNATS},
+	{name: "sessionrpc-nats-single", start: newNATSSingle},
 	{name: "grpc-go", start: newGRPC},
 	{name: "arpc", start: newARPC},
 	{name: "rpcx", start: newRPCX},
@@ -49,7 +50,12 @@ var peers = []peer{
 	{name: "raw-mux-tcp", start: newRawMux},
 	{name: "raw-tcp-pingpong", start: newRawTCP},
 	{name: "nats-request", start: newNATSRequest},
-	{name: "sessionrpc-tcp-push", start: newTCPPush, extra: true},
+	{name: "sessionrpc-tcp-push-1", start: sessionPeer(false, 1), extra: true},
+	{name: "sessionrpc-tcp-push-10", start: sessionPeer(false, 10), extra: true},
+	{name: "sessionrpc-tcp-push-100", start: sessionPeer(false, 100), extra: true},
+	{name: "sessionrpc-tcp-get-1", start: sessionPeer(true, 1), extra: true},
+	{name: "sessionrpc-tcp-get-10", start: sessionPeer(true, 10), extra: true},
+	{name: "sessionrpc-tcp-get-100", start: sessionPeer(true, 100), extra: true},
 	{name: "sessionrpc-tcp-otel-1pct", start: newTCPOtel1Pct, extra: true},
 	{name: "sessionrpc-tcp-otel-always", start: newTCPOtelAlways, extra: true},
 	{name: "sessionrpc-tcp-otel-traces", start: newTCPOtelTraces, extra: true},
@@ -473,12 +479,16 @@ func targetChecks(rs []result) []check {
 	}
 	calls := func(r result) float64 { return r.CallsPerS }
 	p50 := func(r result) float64 { return r.SerialUsP50 }
+	cpu := func(r result) float64 { return r.cpuUs }
 	ratio("sessionrpc-tcp calls/s ÷ grpc-go calls/s", "sessionrpc-tcp", "grpc-go", calls, 5, true)
-	ratio("sessionrpc-tcp serial p50 ÷ raw-tcp-pingpong p50", "sessionrpc-tcp", "raw-tcp-pingpong", p50, 1.5, false)
-	ratio("sessionrpc-nats calls/s ÷ nats-request calls/s", "sessionrpc-nats", "nats-request", calls, 0.9, true)
+	ratio("sessionrpc-tcp calls/s ÷ raw-mux-tcp calls/s", "sessionrpc-tcp", "raw-mux-tcp", calls, 1, true)
+	ratio("sessionrpc-tcp serial p50 ÷ raw-tcp-pingpong p50", "sessionrpc-tcp", "raw-tcp-pingpong", p50, 1.2, false)
 	if r, ok := by["sessionrpc-tcp"]; ok {
-		out = append(out, check{what: "sessionrpc-tcp allocs/call (client+server)", got: fmt.Sprintf("%.1f", r.AllocsPerCall), want: "target ≤ 10", met: r.AllocsPerCall <= 10})
+		out = append(out, check{what: "sessionrpc-tcp allocs/call (client+server)", got: fmt.Sprintf("%.1f", r.AllocsPerCall), want: "target ≤ 6", met: r.AllocsPerCall <= 6})
 	}
+	ratio("sessionrpc-nats calls/s ÷ nats-request calls/s", "sessionrpc-nats", "nats-request", calls, 1, true)
+	ratio("sessionrpc-nats CPU µs/call ÷ nats-request", "sessionrpc-nats", "nats-request", cpu, 1, false)
+	ratio("sessionrpc-nats serial p50 ÷ sessionrpc-nats-single (A/B)", "sessionrpc-nats", "sessionrpc-nats-single", p50, 1.1, false)
 	return out
 }
 
@@ -489,6 +499,7 @@ var ratioPairs = [][2]string{
 	{"sessionrpc-tcp", "grpc-go"},
 	{"sessionrpc-tcp", "raw-mux-tcp"},
 	{"sessionrpc-nats", "nats-request"},
+	{"sessionrpc-nats-single", "nats-request"},
 }
 
 // writeRatios prints, for each of ratioPairs with both peers in by, a's

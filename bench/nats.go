@@ -53,20 +53,27 @@ func connectPair(e *env, connect func(string, ...nats.Option) (*nats.Conn, error
 
 // newNATS is sessionrpc-nats: the echo service through generated code over
 // natsrpc, through the embedded NATS server on loopback.
-func newNATS(e *env) (target, error) {
+func newNATS(e *env) (target, error) { return startNATS(e, "sessionrpc-nats", true) }
+
+// newNATSSingle is sessionrpc-nats-single: the same with batches off
+// (natsrpc.WithBatches(false)), every call in a NATS message of its own, as
+// before batches.
+func newNATSSingle(e *env) (target, error) { return startNATS(e, "sessionrpc-nats-single", false) }
+
+func startNATS(e *env, name string, batches bool) (target, error) {
 	snc, cnc, err := connectPair(e, natsrpc.Connect)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := natsrpc.Serve(snc, serverID, newEchoServer(), natsrpc.WithLogger(quiet))
+	srv, err := natsrpc.Serve(snc, serverID, newEchoServer(), natsrpc.WithLogger(quiet), natsrpc.WithBatches(batches))
 	if err != nil {
 		snc.Close()
 		cnc.Close()
 		return nil, err
 	}
-	tr := natsrpc.NewTransport(cnc, natsrpc.WithLogger(quiet))
+	tr := natsrpc.NewTransport(cnc, natsrpc.WithLogger(quiet), natsrpc.WithBatches(batches))
 	return &echoTarget{
-		peer:   "sessionrpc-nats",
+		peer:   name,
 		client: NewEchoClient(runtime.NewClient(tr)),
 		stop:   func() { tr.Close(); srv.Close(); cnc.Close(); snc.Close() },
 	}, nil

@@ -35,41 +35,81 @@ func newTCP(*env) (target, error) {
 	return &echoTarget{peer: "sessionrpc-tcp", client: NewEchoClient(runtime.NewClient(tr)), stop: stop}, nil
 }
 
-// pushTarget is sessionrpc-tcp-push: the call the framework exists for,
-// SessionRemoteClient.Push of a small setting to a real frontend store over
-// TCP. Push returns only an error, so the echo check reads the setting back
-// from the store (same process), which costs a map lookup under a lock.
-type pushTarget struct {
+// sessionTarget is the calls the framework exists for, against a real
+// frontend store over TCP, on a session of a given number of settings:
+// sessionrpc-tcp-push-N is SessionRemoteClient.Push of one setting (the
+// message as a JSON string, 50 bytes) into a session of N settings, and
+// sessionrpc-tcp-get-N is GetBackendSessionBySid of such a session, whose
+// answer grows with N. Push returns only an error, so its check reads the
+// setting back from the store (same process), which costs a map lookup under
+// a lock; Get's checks the number of settings and the pushed one.
+type sessionTarget struct {
+	peer   string
+	get    bool
+	n      int
 	client *sessionremote.SessionRemoteClient
 	sess   *session.Session
 	value  json.RawMessage
 	stop   func()
 }
 
-// pushKey is the setting the push peer writes.
+// pushKey is the setting the session peers push and read.
 const pushKey = "room"
 
-func newTCPPush(*env) (target, error) {
-	store := session.NewStore(serverID)
-	srv := runtime.NewServer(runtime.WithLogger(quiet))
-	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
-	tr, stop, err := serveTCP(srv)
-	if err != nil {
-		return nil, err
+// sessionPeer returns the start function of the session peer that pushes
+// (get false) or reads (get true) a session of n settings.
+func sessionPeer(get bool, n int) func(*env) (target, error) {
+	return func(*env) (target, error) {
+		store := session.NewStore(serverID)
+		srv := runtime.NewServer(runtime.WithLogger(quiet))
+		sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+		tr, stop, err := serveTCP(srv)
+		if err != nil {
+			return nil, err
+		}
+		// The setting is the message as a JSON string: 50 bytes. The
+		// others are small objects, as game state is.
+		value, _ := json.Marshal(message)
+		sess := store.Create(nopConn{})
+		for i := range n - 1 {
+			if err := sess.Set(fmt.Sprintf("key%d", i), map[string]any{"level": i, "name": fmt.Sprintf("player %d", i)}); err != nil {
+				stop()
+				return nil, err
+			}
+		}
+		if err := sess.Set(pushKey, message); err != nil {
+			stop()
+			return nil, err
+		}
+		verb := "push"
+		if get {
+			verb = "get"
+		}
+		return &sessionTarget{
+			peer:   fmt.Sprintf("sessionrpc-tcp-%s-%d", verb, n),
+			get:    get,
+			n:      n,
+			client: sessionremote.NewSessionRemoteClient(runtime.NewClient(tr)),
+			sess:   sess,
+			value:  value,
+			stop:   stop,
+		}, nil
 	}
-	// The setting is the message as a JSON string: 50 bytes.
-	value, _ := json.Marshal(message)
-	return &pushTarget{
-		client: sessionremote.NewSessionRemoteClient(runtime.NewClient(tr)),
-		sess:   store.Create(nopConn{}),
-		value:  value,
-		stop:   stop,
-	}, nil
 }
 
-func (t *pushTarget) name() string { return "sessionrpc-tcp-push" }
+func (t *sessionTarget) name() string { return t.peer }
 
-func (t *pushTarget) call(ctx context.Context) error {
+func (t *sessionTarget) call(ctx context.Context) error {
+	if t.get {
+		info, err := t.client.GetBackendSessionBySid(ctx, serverID, t.sess.ID())
+		if err != nil {
+			return err
+		}
+		if len(info.Settings) != t.n || string(info.Settings[pushKey]) != string(t.value) {
+			return fmt.Errorf("%w: %d settings, %s is %s", errMismatch, len(info.Settings), pushKey, info.Settings[pushKey])
+		}
+		return nil
+	}
 	if err := t.client.Push(ctx, serverID, t.sess.ID(), pushKey, sessionremote.Setting{JSON: t.value}); err != nil {
 		return err
 	}
@@ -79,7 +119,7 @@ func (t *pushTarget) call(ctx context.Context) error {
 	return nil
 }
 
-func (t *pushTarget) close() { t.stop() }
+func (t *sessionTarget) close() { t.stop() }
 
 // nopConn is the client connection of the push peer's session: nobody.
 type nopConn struct{}

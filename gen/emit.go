@@ -40,7 +40,7 @@ func emitFile(s *service, noFormat bool) ([]byte, *Error) {
 	probe := newEmitter(s, nil)
 	probe.decls()
 	e := newEmitter(s, probe.im)
-	e.kinds = probe.kinds
+	e.kinds, e.shapes = probe.kinds, probe.shapes
 	f := jen.NewFilePathName(importPath(s.pkg.Types), s.pkg.Types.Name())
 	f.NoFormat = true // formatted below, with the header in place
 	for i, d := range e.decls() {
@@ -94,14 +94,19 @@ type emitter struct {
 	importNames map[string]string
 	measure     *jen.File
 
-	kinds map[types.Type]basicKindOf // see [emitter.basicKind]
+	kinds  map[types.Type]basicKindOf // see [emitter.basicKind]
+	shapes map[types.Type]*shape      // see [emitter.shape]
+
+	jsonLocals *jsonLocals     // see [emitter.locals]
+	builtins   map[string]bool // predeclared functions the file calls: see [emitter.builtin]
 }
 
 // newEmitter returns the emitter of s. imports are those its first pass
 // found, or nil in the first pass.
 func newEmitter(s *service, imports *imports) *emitter {
 	im := newImports(s.pkg.Types)
-	e := &emitter{s: s, im: im, rt: im.name(runtimePath, "runtime"), kinds: make(map[types.Type]basicKindOf)}
+	e := &emitter{s: s, im: im, rt: im.name(runtimePath, "runtime"), kinds: make(map[types.Type]basicKindOf),
+		shapes: make(map[types.Type]*shape), builtins: make(map[string]bool)}
 	if imports != nil {
 		e.importNames = imports.assign()
 		e.measure = jen.NewFilePathName(importPath(s.pkg.Types), s.pkg.Types.Name())

@@ -67,22 +67,26 @@ func (e *emitter) clientConstructor() decl {
 //		return c.inv.Invoke(ctx, serverID, SessionRemoteBindRoute, args, nil)
 //	}
 //
-// and for a method with a result
+// and for a method with a result, whose arguments and result escape through
+// the Invoker together, in one allocation:
 //
-//	var out _SessionRemote_GetBackendSessionBySid_Result
-//	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, args, &out)
-//	return out.R0, err
+//	var out _SessionRemote_GetBackendSessionBySid_Call
+//	out.args = _SessionRemote_GetBackendSessionBySid_Args{A0: sid}
+//	err := c.inv.Invoke(
+//		ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, &out.args, &out.result,
+//	)
+//	return out.result.R0, err
 func (e *emitter) clientMethod(m *method) jen.Code {
 	s := e.s
 	lines := wrap(fmt.Sprintf("%s calls [%s.%s] on server serverID, through route %s.", m.name, s.name, m.name, m.route))
 	if len(m.doc) > 0 {
 		lines = slices.Concat(userDoc(m.doc), []string{""}, wrap(fmt.Sprintf("It calls route %s on server serverID.", m.route)))
 	}
-	used := []string{"c", "inv", "ctx", "serverID", "args", s.routeName(m), s.argsName(m)}
+	used := []string{"c", "inv", "ctx", "serverID", s.routeName(m), s.argsName(m)}
 	if m.result == nil {
-		used = append(used, "nil")
+		used = append(used, "args", "nil")
 	} else {
-		used = append(used, "out", "err", s.resultName(m))
+		used = append(used, "out", "err", s.callName(m))
 	}
 	names := e.paramNames(m, 0, used...)
 	params := append([]jen.Code{jen.Id("ctx").Add(e.context()), jen.Id("serverID").String()}, e.params(m, 0, names)...)
@@ -90,20 +94,31 @@ func (e *emitter) clientMethod(m *method) jen.Code {
 	for i := range m.params {
 		fields[i] = field(argField(i), jen.Id(names[i]))
 	}
-	body := []jen.Code{e.fit(1, 0, func(l layout) *jen.Statement {
-		return jen.Id("args").Op(":=").Op("&").Id(s.argsName(m)).Add(list(l, "{", "}", fields))
-	})}
-	invoke := func(result jen.Code) []jen.Code {
-		return []jen.Code{jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)), jen.Id("args"), result}
+	// args writes the arguments struct after prefix, breaking it to fit.
+	args := func(prefix func() *jen.Statement) jen.Code {
+		return e.fit(1, 0, func(l layout) *jen.Statement {
+			return prefix().Id(s.argsName(m)).Add(list(l, "{", "}", fields))
+		})
 	}
+	// invoke writes the call of Invoke, inside what stmt makes of it.
+	invoke := func(stmt func(call *jen.Statement) *jen.Statement, args, result jen.Code) jen.Code {
+		return e.call(1, func() *jen.Statement { return stmt(jen.Id("c").Dot("inv").Dot("Invoke")) },
+			[]jen.Code{jen.Id("ctx"), jen.Id("serverID"), jen.Id(s.routeName(m)), args, result})
+	}
+	var body []jen.Code
 	if m.result == nil {
-		body = append(body, e.call(1, func() *jen.Statement { return jen.Return(jen.Id("c").Dot("inv").Dot("Invoke")) }, invoke(jen.Nil())))
+		body = []jen.Code{
+			args(func() *jen.Statement { return jen.Id("args").Op(":=").Op("&") }),
+			invoke(func(call *jen.Statement) *jen.Statement { return jen.Return(call) }, jen.Id("args"), jen.Nil()),
+		}
 	} else {
-		body = append(body,
-			jen.Var().Id("out").Id(s.resultName(m)),
-			e.call(1, func() *jen.Statement { return jen.Err().Op(":=").Id("c").Dot("inv").Dot("Invoke") }, invoke(jen.Op("&").Id("out"))),
-			jen.Return(jen.Id("out").Dot("R0"), jen.Err()),
-		)
+		body = []jen.Code{
+			jen.Var().Id("out").Id(s.callName(m)),
+			args(func() *jen.Statement { return jen.Id("out").Dot("args").Op("=") }),
+			invoke(func(call *jen.Statement) *jen.Statement { return jen.Err().Op(":=").Add(call) },
+				jen.Op("&").Id("out").Dot("args"), jen.Op("&").Id("out").Dot("result")),
+			jen.Return(jen.Id("out").Dot("result").Dot("R0"), jen.Err()),
+		}
 	}
 	recv := jen.Id("c").Op("*").Id(s.clientName())
 	return comment(lines...).Add(e.signature(recv, m.name, params, e.results(m))).Block(body...)

@@ -3,18 +3,22 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 )
 
 // Names of the structs that carry the arguments and the result of method M
-// of service X on the wire.
+// of service X on the wire, and of the one that holds both for a call.
 func (s *service) argsName(m *method) string   { return "_" + s.name + "_" + m.name + "_Args" }
 func (s *service) resultName(m *method) string { return "_" + s.name + "_" + m.name + "_Result" }
+func (s *service) callName(m *method) string   { return "_" + s.name + "_" + m.name + "_Call" }
 
 // wireTypes emits, for every method, the struct that carries its arguments
 // and, if it has a result, the struct that carries that, each with its
-// JSON methods (unless the service uses another codec):
+// JSON methods (unless the service uses another codec), and the struct that
+// holds both, so that the client and the server each make them in one
+// allocation:
 //
 //	// _SessionRemote_Bind_Args holds the arguments of [SessionRemote.Bind] on
 //	// the wire.
@@ -27,6 +31,14 @@ func (s *service) resultName(m *method) string { return "_" + s.name + "_" + m.n
 //	// [SessionRemote.GetBackendSessionBySid] on the wire.
 //	type _SessionRemote_GetBackendSessionBySid_Result struct {
 //		R0 *session.Info `json:"r0"`
+//	}
+//
+//	// _SessionRemote_GetBackendSessionBySid_Call holds the arguments and the
+//	// result of one call of [SessionRemote.GetBackendSessionBySid], so that a
+//	// call makes them in one allocation.
+//	type _SessionRemote_GetBackendSessionBySid_Call struct {
+//		args   _SessionRemote_GetBackendSessionBySid_Args
+//		result _SessionRemote_GetBackendSessionBySid_Result
 //	}
 //
 // Fields are positional whatever the parameters are called, so that renaming
@@ -46,6 +58,7 @@ func (e *emitter) wireTypes() []decl {
 			res := []wireField{{goName: "R0", jsonName: "r0", typ: m.result}}
 			decls = append(decls, e.declares(e.wireStruct(s.resultName(m), "the result of", m, res), s.resultName(m), "the result of "+qname))
 			decls = append(decls, e.jsonMethods(s.resultName(m), res)...)
+			decls = append(decls, e.declares(e.callStruct(m), s.callName(m), "the arguments and result of "+qname))
 		}
 	}
 	return decls
@@ -59,6 +72,17 @@ func (e *emitter) wireStruct(typeName, what string, m *method, fields []wireFiel
 			g.Id(f.goName).Add(e.typ(f.typ)).Add(tagCode(`json:"` + f.jsonName + `"`))
 		}
 	})
+}
+
+// callStruct writes the struct that holds the arguments and the result of
+// one call of m. Its fields are unexported: no codec sees it.
+func (e *emitter) callStruct(m *method) jen.Code {
+	s := e.s
+	text := fmt.Sprintf("%s holds the arguments and the result of one call of [%s.%s], so that a call makes them in one allocation.", s.callName(m), s.name, m.name)
+	return doc(text).Type().Id(s.callName(m)).Struct(
+		jen.Id("args").Id(s.argsName(m)),
+		jen.Id("result").Id(s.resultName(m)),
+	)
 }
 
 // jsonwirePath is the import path of the package the generated JSON methods
@@ -171,61 +195,34 @@ func basicName(k types.BasicKind) string { return types.Typ[k].Name() }
 //		return append(b, '}'), nil
 //	}
 //
-// with jsonwire.AppendValue, through encoding/json, for the types jsonwire
-// does not handle itself. It is given a pointer to the field, so that a
-// MarshalJSON method with a pointer receiver runs, as it does when
-// encoding/json encodes the whole struct through a pointer.
+// with the code of [emitter.appendValue] for each field: structs, pointers,
+// slices, maps and raw messages of the basic kinds encoded in place, and
+// jsonwire.AppendValue, through encoding/json, for the other types. That is
+// given a pointer to the field, so that a MarshalJSON method with a pointer
+// receiver runs, as it does when encoding/json encodes the whole struct
+// through a pointer.
 func (e *emitter) appendJSON(typeName string, fields []wireField) jen.Code {
-	var body []jen.Code
-	fails := false
-	for _, f := range fields {
-		if k, _, ok := e.basicKind(f.typ); !ok || kindMethod[k].fails {
-			fails = true
-		}
+	l := e.locals()
+	a := e.newAppendText(1)
+	sf := e.shapeFields(fields)
+	if slices.ContainsFunc(sf, func(f shapeField) bool { return f.shape.fails }) {
+		a.add(jen.Var().Id(l.err).Error())
 	}
-	if fails {
-		body = append(body, jen.Var().Err().Error())
-	}
-	for i, f := range fields {
-		sep := ","
-		if i == 0 {
-			sep = "{"
-		}
-		body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), rawString(sep+`"`+f.jsonName+`":`).Op("...")))
-		field := jen.Id("v").Dot(f.goName)
-		k, named, ok := e.basicKind(f.typ)
-		if ok && named && !kindMethod[k].generic {
-			field = jen.Id(basicName(k)).Call(field)
-		}
-		switch {
-		case !ok:
-			body = append(body, appendOrFail(e.jsonwire("AppendValue").Call(jen.Id("b"), jen.Op("&").Add(field))))
-		case kindMethod[k].fails:
-			body = append(body, appendOrFail(e.jsonwire(kindMethod[k].append).Call(jen.Id("b"), field)))
-		default:
-			body = append(body, jen.Id("b").Op("=").Add(e.jsonwire(kindMethod[k].append)).Call(jen.Id("b"), field))
-		}
-	}
-	if len(fields) == 0 {
-		body = append(body, jen.Return(jen.Append(jen.Id("b"), rawString("{}").Op("...")), jen.Nil()))
-	} else {
-		body = append(body, jen.Return(jen.Append(jen.Id("b"), jen.LitRune('}')), jen.Nil()))
-	}
-	return doc("AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes, without its reflection.").
-		Add(e.signature(jen.Id("v").Op("*").Id(typeName), "AppendJSON",
-			[]jen.Code{jen.Id("b").Index().Byte()}, jen.Params(jen.Index().Byte(), jen.Error()))).
-		Block(body...)
+	e.appendStruct(a, sf, rootPlace(l.v), 0)
+	text := fmt.Sprintf("AppendJSON appends the JSON encoding of %s to %s: the bytes encoding/json writes, without its reflection.", l.v, l.b)
+	return doc(text).
+		Add(e.signature(jen.Id(l.v).Op("*").Id(typeName), "AppendJSON",
+			[]jen.Code{jen.Id(l.b).Index().Byte()}, jen.Params(jen.Index().Byte(), jen.Error()))).
+		Block(a.returnText()...)
 }
 
-// appendOrFail writes
-//
-//	if b, err = call; err != nil {
-//		return b, err
-//	}
-func appendOrFail(call jen.Code) jen.Code {
-	return jen.If(jen.List(jen.Id("b"), jen.Err()).Op("=").Add(call), jen.Err().Op("!=").Nil()).Block(
-		jen.Return(jen.Id("b"), jen.Err()),
-	)
+// shapeFields returns the fields of a wire struct with their shapes.
+func (e *emitter) shapeFields(fields []wireField) []shapeField {
+	sf := make([]shapeField, len(fields))
+	for i, f := range fields {
+		sf[i] = shapeField{goName: f.goName, jsonName: f.jsonName, shape: e.shape(f.typ)}
+	}
+	return sf
 }
 
 // decodeJSON emits
@@ -244,29 +241,17 @@ func appendOrFail(call jen.Code) jen.Code {
 //		return d.Err()
 //	}
 //
-// with d.Value, through encoding/json, for the types jsonwire does not
-// handle itself.
+// with the code of [emitter.decodeValue] for each field, and d.Value,
+// through encoding/json, for the types jsonwire does not handle itself.
 func (e *emitter) decodeJSON(typeName string, fields []wireField) jen.Code {
-	var cases []jen.Code
-	for _, f := range fields {
-		method, ptr := "Value", jen.Op("&").Id("v").Dot(f.goName)
-		if k, named, ok := e.basicKind(f.typ); ok {
-			method = kindMethod[k].decode
-			if named {
-				ptr = jen.Parens(jen.Op("*").Id(basicName(k))).Call(ptr)
-			}
-		}
-		cases = append(cases, jen.Case(jen.Lit(f.jsonName)).Block(jen.Id("d").Dot(method).Call(ptr)))
-	}
-	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("Skip").Call()))
-	return doc("DecodeJSON decodes data into v as encoding/json does, with the same errors, without its reflection.").
-		Add(e.signature(jen.Id("v").Op("*").Id(typeName), "DecodeJSON",
-			[]jen.Code{jen.Id("data").Index().Byte()}, jen.Error())).Block(
-		jen.Id("d").Op(":=").Add(e.jsonwire("NewDecoder")).Call(jen.Id("data")),
-		jen.For(jen.Id("d").Dot("Next").Call()).Block(
-			jen.Switch(jen.String().Call(jen.Id("d").Dot("Key").Call())).Block(cases...),
-		),
-		jen.Return(jen.Id("d").Dot("Err").Call()),
+	l := e.locals()
+	text := fmt.Sprintf("DecodeJSON decodes %s into %s as encoding/json does, with the same errors, without its reflection.", l.data, l.v)
+	return doc(text).
+		Add(e.signature(jen.Id(l.v).Op("*").Id(typeName), "DecodeJSON",
+			[]jen.Code{jen.Id(l.data).Index().Byte()}, jen.Error())).Block(
+		jen.Id(l.d).Op(":=").Add(e.jsonwire("NewDecoder")).Call(jen.Id(l.data)),
+		e.memberLoop(e.shapeFields(fields), rootPlace(l.v), 0, 1),
+		jen.Return(jen.Id(l.d).Dot("Err").Call()),
 	)
 }
 

@@ -9,14 +9,14 @@ import (
 
 // versionCheck emits
 //
-//	// This file needs a runtime that supports generated code of version 1.
-//	const _ = runtime.SupportPackageIsVersion1
+//	// This file needs a runtime that supports generated code of version 2.
+//	const _ = runtime.SupportPackageIsVersion2
 //
 // so that the file fails to compile against a runtime that does not support
 // this version of generated code.
 func (e *emitter) versionCheck() []decl {
-	return []decl{declare(doc("This file needs a runtime that supports generated code of version 1.").
-		Const().Id("_").Op("=").Add(e.runtime("SupportPackageIsVersion1")))}
+	return []decl{declare(doc("This file needs a runtime that supports generated code of version 2.").
+		Const().Id("_").Op("=").Add(e.runtime("SupportPackageIsVersion2")))}
 }
 
 // routeName is the constant that holds the route of m: SessionRemoteBindRoute.

@@ -41,7 +41,8 @@ func (e *emitter) register() decl {
 }
 
 // serviceDesc emits the descriptor that tells a registrar each method's
-// route, how to make its arguments and result, and its handler:
+// route, how to make its arguments and result (both in one allocation, for a
+// method with a result), and its handler:
 //
 //	// _SessionRemote_ServiceDesc describes service sys.sessionRemote to a
 //	// [runtime.Registrar].
@@ -52,6 +53,16 @@ func (e *emitter) register() decl {
 //				Route:   SessionRemoteBindRoute,
 //				NewArgs: func() any { return &_SessionRemote_Bind_Args{} },
 //				Handler: _SessionRemote_Bind_Handler,
+//			},
+//			{
+//				Route:     SessionRemoteGetBackendSessionBySidRoute,
+//				NewArgs:   func() any { return &_SessionRemote_GetBackendSessionBySid_Args{} },
+//				NewResult: func() any { return &_SessionRemote_GetBackendSessionBySid_Result{} },
+//				NewCall: func() (any, any) {
+//					c := &_SessionRemote_GetBackendSessionBySid_Call{}
+//					return &c.args, &c.result
+//				},
+//				Handler: _SessionRemote_GetBackendSessionBySid_Handler,
 //			},
 //			...
 //		},
@@ -71,7 +82,9 @@ func (e *emitter) serviceDesc() decl {
 			field("NewArgs", newFunc(s.argsName(m), indent)),
 		}
 		if m.result != nil {
-			elems = append(elems, field("NewResult", newFunc(s.resultName(m), indent)))
+			elems = append(elems,
+				field("NewResult", newFunc(s.resultName(m), indent)),
+				field("NewCall", newCallFunc(s.callName(m))))
 		}
 		elems = append(elems, field("Handler", jen.Id(s.handlerName(m))))
 		methods[i] = multiline(elems...)
@@ -94,6 +107,22 @@ func newFunc(typeName string, indent int) jen.Code {
 		body = jen.Block(ret)
 	}
 	return jen.Func().Params().Any().Add(body)
+}
+
+// newCallFunc writes
+//
+//	func() (any, any) {
+//		c := &_X_M_Call{}
+//		return &c.args, &c.result
+//	}
+//
+// the arguments and the result of one call in one allocation, which a
+// registrar prefers to NewArgs and NewResult.
+func newCallFunc(typeName string) jen.Code {
+	return jen.Func().Params().Params(jen.Any(), jen.Any()).Block(
+		jen.Id("c").Op(":=").Op("&").Id(typeName).Values(),
+		jen.Return(jen.Op("&").Id("c").Dot("args"), jen.Op("&").Id("c").Dot("result")),
+	)
 }
 
 // handler emits the function that calls m on an implementation with decoded

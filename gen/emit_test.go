@@ -193,3 +193,33 @@ func TestGeneratedNamesAreDeclared(t *testing.T) {
 		t.Errorf("only %d names: %q", len(known), known)
 	}
 }
+
+// chunks keeps constant text whole across its appends, joins pieces while
+// they fit, and splits only a piece too wide for a line of its own.
+func TestChunks(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	for _, c := range []struct {
+		pieces []string
+		indent int
+		want   []string
+	}{
+		{nil, 1, nil},
+		{[]string{"{", `"a0":`}, 1, []string{`{"a0":`}},
+		{[]string{"{", strings.Repeat("a", 70), strings.Repeat("b", 10)}, 1, []string{"{" + strings.Repeat("a", 70), strings.Repeat("b", 10)}},
+		{[]string{"{", long}, 1, []string{"{" + long[:75], long[75:]}},
+		{[]string{"{", long}, 30, []string{("{" + long)[:16], ("{" + long)[16:32], ("{" + long)[32:48], ("{" + long)[48:64], ("{" + long)[64:80], ("{" + long)[80:96], ("{" + long)[96:]}},
+	} {
+		got := chunks(c.pieces, c.indent, 20)
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("chunks(%q, %d) (-want +got):\n%s", c.pieces, c.indent, diff)
+		}
+		if strings.Join(got, "") != strings.Join(c.pieces, "") {
+			t.Errorf("chunks(%q) lost text: %q", c.pieces, got)
+		}
+		for _, s := range got {
+			if width := max(maxColumns-c.indent*tabColumns-20, 16); len(s) > width {
+				t.Errorf("chunk %q wider than %d", s, width)
+			}
+		}
+	}
+}

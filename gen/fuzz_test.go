@@ -330,7 +330,7 @@ func FuzzSource(f *testing.F) {
 	f.Add("S", "a.b", "P x", "Get", "", "x")
 	// Parameter names the stubs must rename.
 	for _, name := range []string{"ctx", "c", "p", "out", "err", "serverID", "args", "inv", "nil", "context",
-		"runtime", "jsonwire", "SGetRoute", "_S_Get_Args", "_S_Get_Result", "SProxy", "a0", "a1", "_"} {
+		"runtime", "jsonwire", "SGetRoute", "_S_Get_Args", "_S_Get_Result", "_S_Get_Call", "SProxy", "a0", "a1", "_"} {
 		f.Add("S", "a.b", "SProxy "+name, "Get", "get", name)
 	}
 	// Interface names the handlers' locals would hide.

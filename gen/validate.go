@@ -230,14 +230,16 @@ func validatePackages(pkgs []*packages.Package, services []*service) ErrorList {
 // that two services of the package share.
 func checkNames(p *packages.Package, svcs []*service) ErrorList {
 	var errs ErrorList
-	if len(svcs) > 0 {
-		errs = append(errs, checkPredeclared(p)...)
-	}
 	owner := make(map[string]string) // generated name → what it is
 	files := make(map[string]string) // output file → interface
 	routes := make(map[string]string)
+	builtins := make(map[string]bool) // predeclared functions some of the files call
 	for _, s := range svcs {
-		for _, g := range generatedNames(s) {
+		names, calls := generated(s)
+		for name := range calls {
+			builtins[name] = true
+		}
+		for _, g := range names {
 			if obj := p.Types.Scope().Lookup(g.name); obj != nil {
 				pos := p.Fset.Position(obj.Pos())
 				errs = append(errs, errorf(g.pos, "%s: %s, generated as %s, is declared already at %s:%d", s.name, g.name, g.what, filepath.Base(pos.Filename), pos.Line))
@@ -261,15 +263,22 @@ func checkNames(p *packages.Package, svcs []*service) ErrorList {
 			routes[m.route] = s.name + "." + m.name
 		}
 	}
+	if len(svcs) > 0 {
+		errs = append(checkPredeclared(p, builtins), errs...)
+	}
 	return errs
 }
 
 // checkPredeclared reports package-level declarations of p that hide a
-// predeclared identifier the generated code uses, such as a var append.
-func checkPredeclared(p *packages.Package) ErrorList {
+// predeclared identifier the generated code uses, such as a var append:
+// those every file uses, and builtins, the functions some call (len, new).
+func checkPredeclared(p *packages.Package, builtins map[string]bool) ErrorList {
 	used := []string{"any", "append", "byte", "error", "nil"}
 	for k := range kindMethod {
 		used = append(used, basicName(k))
+	}
+	for name := range builtins {
+		used = append(used, name)
 	}
 	slices.Sort(used)
 	var errs ErrorList
@@ -284,11 +293,19 @@ func checkPredeclared(p *packages.Package) ErrorList {
 // generatedNames returns the package-level names generated for s: those of
 // the declarations its file is made of.
 func generatedNames(s *service) []declName {
+	names, _ := generated(s)
+	return names
+}
+
+// generated returns the package-level names generated for s, and the
+// predeclared functions its file calls.
+func generated(s *service) ([]declName, map[string]bool) {
+	e := newEmitter(s, nil)
 	var names []declName
-	for _, d := range newEmitter(s, nil).decls() {
+	for _, d := range e.decls() {
 		names = append(names, d.names...)
 	}
-	return names
+	return names, e.builtins
 }
 
 func fileExists(path string) bool {

@@ -11,8 +11,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service sys.presence.
 const (
@@ -41,10 +41,10 @@ func NewPresenceRemoteClient(inv runtime.Invoker) *PresenceRemoteClient {
 func (c *PresenceRemoteClient) KickByUid(
 	ctx context.Context, serverID string, uid string, reason string,
 ) (int, error) {
-	args := &_PresenceRemote_KickByUid_Args{A0: uid, A1: reason}
-	var out _PresenceRemote_KickByUid_Result
-	err := c.inv.Invoke(ctx, serverID, PresenceRemoteKickByUidRoute, args, &out)
-	return out.R0, err
+	var out _PresenceRemote_KickByUid_Call
+	out.args = _PresenceRemote_KickByUid_Args{A0: uid, A1: reason}
+	err := c.inv.Invoke(ctx, serverID, PresenceRemoteKickByUidRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // PushMessage hands msg, encoded in the client protocol, to every
@@ -56,10 +56,10 @@ func (c *PresenceRemoteClient) KickByUid(
 func (c *PresenceRemoteClient) PushMessage(
 	ctx context.Context, serverID string, route string, msg []byte, uids []string,
 ) ([]int, error) {
-	args := &_PresenceRemote_PushMessage_Args{A0: route, A1: msg, A2: uids}
-	var out _PresenceRemote_PushMessage_Result
-	err := c.inv.Invoke(ctx, serverID, PresenceRemotePushMessageRoute, args, &out)
-	return out.R0, err
+	var out _PresenceRemote_PushMessage_Call
+	out.args = _PresenceRemote_PushMessage_Args{A0: route, A1: msg, A2: uids}
+	err := c.inv.Invoke(ctx, serverID, PresenceRemotePushMessageRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterPresenceRemoteServer registers impl on r to serve service sys.presence.
@@ -76,13 +76,21 @@ var _PresenceRemote_ServiceDesc = runtime.ServiceDesc{
 			Route:     PresenceRemoteKickByUidRoute,
 			NewArgs:   func() any { return &_PresenceRemote_KickByUid_Args{} },
 			NewResult: func() any { return &_PresenceRemote_KickByUid_Result{} },
-			Handler:   _PresenceRemote_KickByUid_Handler,
+			NewCall: func() (any, any) {
+				c := &_PresenceRemote_KickByUid_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _PresenceRemote_KickByUid_Handler,
 		},
 		{
 			Route:     PresenceRemotePushMessageRoute,
 			NewArgs:   func() any { return &_PresenceRemote_PushMessage_Args{} },
 			NewResult: func() any { return &_PresenceRemote_PushMessage_Result{} },
-			Handler:   _PresenceRemote_PushMessage_Handler,
+			NewCall: func() (any, any) {
+				c := &_PresenceRemote_PushMessage_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _PresenceRemote_PushMessage_Handler,
 		},
 	},
 }
@@ -164,6 +172,13 @@ func (v *_PresenceRemote_KickByUid_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _PresenceRemote_KickByUid_Call holds the arguments and the result of one call of
+// [PresenceRemote.KickByUid], so that a call makes them in one allocation.
+type _PresenceRemote_KickByUid_Call struct {
+	args   _PresenceRemote_KickByUid_Args
+	result _PresenceRemote_KickByUid_Result
+}
+
 // _PresenceRemote_PushMessage_Args holds the arguments of
 // [PresenceRemote.PushMessage] on the wire.
 type _PresenceRemote_PushMessage_Args struct {
@@ -183,7 +198,10 @@ func (v *_PresenceRemote_PushMessage_Args) AppendJSON(b []byte) ([]byte, error) 
 		return b, err
 	}
 	b = append(b, `,"a2":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.A2, func(b []byte, p1 *string) ([]byte, error) {
+		b = jsonwire.AppendString(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -200,7 +218,9 @@ func (v *_PresenceRemote_PushMessage_Args) DecodeJSON(data []byte) error {
 		case "a1":
 			d.Value(&v.A1)
 		case "a2":
-			d.Value(&v.A2)
+			jsonwire.Slice(&d, &v.A2, func(d *jsonwire.Decoder, p1 *string) {
+				d.String(p1)
+			})
 		default:
 			d.Skip()
 		}
@@ -219,7 +239,10 @@ type _PresenceRemote_PushMessage_Result struct {
 func (v *_PresenceRemote_PushMessage_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.R0, func(b []byte, p1 *int) ([]byte, error) {
+		b = jsonwire.AppendInt(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -232,10 +255,19 @@ func (v *_PresenceRemote_PushMessage_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Slice(&d, &v.R0, func(d *jsonwire.Decoder, p1 *int) {
+				d.Int(p1)
+			})
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _PresenceRemote_PushMessage_Call holds the arguments and the result of one call
+// of [PresenceRemote.PushMessage], so that a call makes them in one allocation.
+type _PresenceRemote_PushMessage_Call struct {
+	args   _PresenceRemote_PushMessage_Args
+	result _PresenceRemote_PushMessage_Result
 }

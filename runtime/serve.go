@@ -174,7 +174,14 @@ func (e *Endpoint) refuse(c *Call, err error) Response {
 // Serve runs the call: admission, decoding, interceptors, handler, encoding.
 // It returns the answer to send; its payload is the transport's to write and
 // is not used again by the server.
-func (e *Endpoint) Serve(c *Call) (resp Response) {
+func (e *Endpoint) Serve(c *Call) Response { return e.ServeAppend(c, nil) }
+
+// ServeAppend is [Endpoint.Serve] with the result encoded into buf's spare
+// capacity when the server's codec is an [AppendCodec] (the JSON codec is):
+// the payload of the answer then shares buf's array, and a transport that
+// sends the answer before it reuses buf, keeping the buffer from call to
+// call, makes the encoding cost no allocation.
+func (e *Endpoint) ServeAppend(c *Call, buf []byte) (resp Response) {
 	s := e.s
 	c.served = true
 	rt := s.lookup(c.req.Route)
@@ -214,15 +221,19 @@ func (e *Endpoint) Serve(c *Call) (resp Response) {
 	if len(c.req.Payload) > s.opts.maxPayload {
 		return ErrorResponse(Errorf(ResourceExhausted, "%s: arguments of %d bytes exceed the limit of %d", info.Route, len(c.req.Payload), s.opts.maxPayload))
 	}
-	decoded := rt.desc.NewArgs()
+	var decoded, result any
+	if rt.desc.NewCall != nil {
+		decoded, result = rt.desc.NewCall()
+	} else {
+		decoded = rt.desc.NewArgs()
+		if rt.desc.NewResult != nil {
+			result = rt.desc.NewResult()
+		}
+	}
 	if err := s.opts.codec.Unmarshal(c.req.Payload, decoded); err != nil {
 		return ErrorResponse(Errorf(InvalidArgument, "%s: decode arguments: %v", info.Route, err))
 	}
 	args = decoded
-	var result any
-	if rt.desc.NewResult != nil {
-		result = rt.desc.NewResult()
-	}
 	ran = true
 	var err error
 	if s.ic == nil {
@@ -241,7 +252,12 @@ func (e *Endpoint) Serve(c *Call) (resp Response) {
 		// result, so it is not encoded.
 		return ErrorResponse(ContextError(err))
 	}
-	payload, err := s.opts.codec.Marshal(result)
+	var payload []byte
+	if s.acodec != nil && buf != nil {
+		payload, err = s.acodec.MarshalAppend(buf[:0], result)
+	} else {
+		payload, err = s.opts.codec.Marshal(result)
+	}
 	if err != nil {
 		return ErrorResponse(Errorf(Internal, "%s: encode result: %v", info.Route, err))
 	}

@@ -22,6 +22,7 @@ import (
 // the caller and one log record; the server keeps serving.
 type Server struct {
 	opts   serverOptions
+	acodec AppendCodec // the codec, when it is one
 	ic     Interceptor
 	mu     sync.Mutex                        // serialises registration
 	routes atomic.Pointer[map[string]*route] // copied on write: read without a lock per call
@@ -50,8 +51,10 @@ type route struct {
 // [WithMaxPayload], [WithServerBudget].
 func NewServer(opts ...ServerOption) *Server {
 	o := newServerOptions(opts)
+	acodec, _ := o.codec.(AppendCodec)
 	return &Server{
 		opts:   o,
+		acodec: acodec,
 		ic:     chain(o.interceptors),
 		budget: NewBudget(o.serverBudget, nil),
 		drain:  newDrainSignal(),

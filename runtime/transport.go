@@ -39,7 +39,11 @@ type MethodDesc struct {
 	Route     string     // the full route, e.g. "sys.sessionRemote.bind"
 	NewArgs   func() any // returns a pointer to a zero arguments struct
 	NewResult func() any // returns a pointer to a zero result struct; nil for error-only methods
-	Handler   MethodHandler
+	// NewCall, when set, returns what NewArgs and NewResult return, made
+	// together: one allocation per call where they take two. rpcgen
+	// generates it for methods with a result.
+	NewCall func() (args, result any)
+	Handler MethodHandler
 }
 
 // MethodHandler calls the implementation impl with decoded args and stores

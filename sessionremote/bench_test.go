@@ -2,6 +2,7 @@ package sessionremote_test
 
 import (
 	"context"
+	"encoding/json"
 	goruntime "runtime"
 	"strconv"
 	"strings"
@@ -161,6 +162,57 @@ func BenchmarkWritesTCP(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(processCPU()-start)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// sizedSession makes a session with n settings, "room" among them, each a
+// small JSON value, as a game session holds.
+func sizedSession(c *cluster, n int) *session.Session {
+	s := c.store.Create(&conn{})
+	s.Bind("u1")
+	for i := range n - 1 {
+		s.Set("key"+strconv.Itoa(i), map[string]any{"level": i, "name": "player <" + strconv.Itoa(i) + ">"})
+	}
+	s.Set("room", 7)
+	return s
+}
+
+// BenchmarkPushSetting is SessionRemoteClient.Push of one setting (a
+// 50-byte JSON string) into a session of 1, 10 and 100 settings: the
+// generated Setting encoding, the call and the store's write.
+func BenchmarkPushSetting(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			c := newCluster(b)
+			s := sizedSession(c, n)
+			value := sessionremote.Setting{JSON: json.RawMessage(`"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL"`)}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.raw.Push(ctx, fid, s.ID(), "room", value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGetBySid is SessionRemoteClient.GetBackendSessionBySid of a
+// session of 1, 10 and 100 settings: the answer grows with the session.
+func BenchmarkGetBySid(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			c := newCluster(b)
+			s := sizedSession(c, n)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				info, err := c.raw.GetBackendSessionBySid(ctx, fid, s.ID())
+				if err != nil || len(info.Settings) != n {
+					b.Fatal(info, err)
+				}
+			}
 		})
 	}
 }

@@ -6,14 +6,15 @@ package sessionremote
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service sys.sessionRemote.
 const (
@@ -71,10 +72,12 @@ func (c *SessionRemoteClient) Bind(
 func (c *SessionRemoteClient) GetBackendSessionBySid(
 	ctx context.Context, serverID string, sid session.ID,
 ) (*session.Info, error) {
-	args := &_SessionRemote_GetBackendSessionBySid_Args{A0: sid}
-	var out _SessionRemote_GetBackendSessionBySid_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, args, &out)
-	return out.R0, err
+	var out _SessionRemote_GetBackendSessionBySid_Call
+	out.args = _SessionRemote_GetBackendSessionBySid_Args{A0: sid}
+	err := c.inv.Invoke(
+		ctx, serverID, SessionRemoteGetBackendSessionBySidRoute, &out.args, &out.result,
+	)
+	return out.result.R0, err
 }
 
 // GetBackendSessionsByUid returns snapshots of every session bound to uid,
@@ -86,10 +89,12 @@ func (c *SessionRemoteClient) GetBackendSessionBySid(
 func (c *SessionRemoteClient) GetBackendSessionsByUid(
 	ctx context.Context, serverID string, uid string,
 ) ([]session.Info, error) {
-	args := &_SessionRemote_GetBackendSessionsByUid_Args{A0: uid}
-	var out _SessionRemote_GetBackendSessionsByUid_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteGetBackendSessionsByUidRoute, args, &out)
-	return out.R0, err
+	var out _SessionRemote_GetBackendSessionsByUid_Call
+	out.args = _SessionRemote_GetBackendSessionsByUid_Args{A0: uid}
+	err := c.inv.Invoke(
+		ctx, serverID, SessionRemoteGetBackendSessionsByUidRoute, &out.args, &out.result,
+	)
+	return out.result.R0, err
 }
 
 // KickBySid closes session sid, telling its client reason ("kick" when
@@ -155,10 +160,10 @@ func (c *SessionRemoteClient) PushIf(
 	value string,
 	ifRevision uint64,
 ) (WriteResult, error) {
-	args := &_SessionRemote_PushIf_Args{A0: sid, A1: key, A2: value, A3: ifRevision}
-	var out _SessionRemote_PushIf_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemotePushIfRoute, args, &out)
-	return out.R0, err
+	var out _SessionRemote_PushIf_Call
+	out.args = _SessionRemote_PushIf_Args{A0: sid, A1: key, A2: value, A3: ifRevision}
+	err := c.inv.Invoke(ctx, serverID, SessionRemotePushIfRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Unbind removes the binding of session sid to uid.
@@ -195,10 +200,10 @@ func (c *SessionRemoteClient) UpdateSettings(
 	deleted []string,
 	ifRevision uint64,
 ) (WriteResult, error) {
-	args := &_SessionRemote_UpdateSettings_Args{A0: sid, A1: set, A2: deleted, A3: ifRevision}
-	var out _SessionRemote_UpdateSettings_Result
-	err := c.inv.Invoke(ctx, serverID, SessionRemoteUpdateSettingsRoute, args, &out)
-	return out.R0, err
+	var out _SessionRemote_UpdateSettings_Call
+	out.args = _SessionRemote_UpdateSettings_Args{A0: sid, A1: set, A2: deleted, A3: ifRevision}
+	err := c.inv.Invoke(ctx, serverID, SessionRemoteUpdateSettingsRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterSessionRemoteServer registers impl on r to serve service
@@ -221,13 +226,21 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			Route:     SessionRemoteGetBackendSessionBySidRoute,
 			NewArgs:   func() any { return &_SessionRemote_GetBackendSessionBySid_Args{} },
 			NewResult: func() any { return &_SessionRemote_GetBackendSessionBySid_Result{} },
-			Handler:   _SessionRemote_GetBackendSessionBySid_Handler,
+			NewCall: func() (any, any) {
+				c := &_SessionRemote_GetBackendSessionBySid_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _SessionRemote_GetBackendSessionBySid_Handler,
 		},
 		{
 			Route:     SessionRemoteGetBackendSessionsByUidRoute,
 			NewArgs:   func() any { return &_SessionRemote_GetBackendSessionsByUid_Args{} },
 			NewResult: func() any { return &_SessionRemote_GetBackendSessionsByUid_Result{} },
-			Handler:   _SessionRemote_GetBackendSessionsByUid_Handler,
+			NewCall: func() (any, any) {
+				c := &_SessionRemote_GetBackendSessionsByUid_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _SessionRemote_GetBackendSessionsByUid_Handler,
 		},
 		{
 			Route:   SessionRemoteKickBySidRoute,
@@ -253,7 +266,11 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			Route:     SessionRemotePushIfRoute,
 			NewArgs:   func() any { return &_SessionRemote_PushIf_Args{} },
 			NewResult: func() any { return &_SessionRemote_PushIf_Result{} },
-			Handler:   _SessionRemote_PushIf_Handler,
+			NewCall: func() (any, any) {
+				c := &_SessionRemote_PushIf_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _SessionRemote_PushIf_Handler,
 		},
 		{
 			Route:   SessionRemoteUnbindRoute,
@@ -264,7 +281,11 @@ var _SessionRemote_ServiceDesc = runtime.ServiceDesc{
 			Route:     SessionRemoteUpdateSettingsRoute,
 			NewArgs:   func() any { return &_SessionRemote_UpdateSettings_Args{} },
 			NewResult: func() any { return &_SessionRemote_UpdateSettings_Result{} },
-			Handler:   _SessionRemote_UpdateSettings_Handler,
+			NewCall: func() (any, any) {
+				c := &_SessionRemote_UpdateSettings_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _SessionRemote_UpdateSettings_Handler,
 		},
 	},
 }
@@ -407,8 +428,36 @@ type _SessionRemote_GetBackendSessionBySid_Result struct {
 func (v *_SessionRemote_GetBackendSessionBySid_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
-		return b, err
+	if v.R0 == nil {
+		b = append(b, `null`...)
+	} else {
+		b = append(b, `{"id":`...)
+		b = jsonwire.AppendUint(b, v.R0.ID)
+		b = append(b, `,"frontendId":`...)
+		b = jsonwire.AppendString(b, v.R0.FrontendID)
+		if len(v.R0.Incarnation) != 0 {
+			b = append(b, `,"incarnation":`...)
+			b = jsonwire.AppendString(b, v.R0.Incarnation)
+		}
+		if len(v.R0.UID) != 0 {
+			b = append(b, `,"uid":`...)
+			b = jsonwire.AppendString(b, v.R0.UID)
+		}
+		if v.R0.Revision != 0 {
+			b = append(b, `,"revision":`...)
+			b = jsonwire.AppendUint(b, v.R0.Revision)
+		}
+		if len(v.R0.Settings) != 0 {
+			b = append(b, `,"settings":`...)
+			if b, err = jsonwire.AppendMap(b, v.R0.Settings, func(
+				b []byte, p1 *json.RawMessage,
+			) ([]byte, error) {
+				return jsonwire.AppendRawMessage(b, *p1)
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
@@ -420,12 +469,50 @@ func (v *_SessionRemote_GetBackendSessionBySid_Result) DecodeJSON(data []byte) e
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Null() {
+				v.R0 = nil
+			} else {
+				if v.R0 == nil {
+					v.R0 = new(session.Info)
+				}
+				if d.Object() {
+					for d.Next() {
+						switch string(d.Key()) {
+						case "id":
+							d.Uint64((*uint64)(&v.R0.ID))
+						case "frontendid":
+							d.String(&v.R0.FrontendID)
+						case "incarnation":
+							d.String(&v.R0.Incarnation)
+						case "uid":
+							d.String(&v.R0.UID)
+						case "revision":
+							d.Uint64(&v.R0.Revision)
+						case "settings":
+							jsonwire.Map(&d, &v.R0.Settings, func(
+								d *jsonwire.Decoder, p1 *json.RawMessage,
+							) {
+								d.RawMessage(p1)
+							})
+						default:
+							d.Skip()
+						}
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _SessionRemote_GetBackendSessionBySid_Call holds the arguments and the result of
+// one call of [SessionRemote.GetBackendSessionBySid], so that a call makes them in
+// one allocation.
+type _SessionRemote_GetBackendSessionBySid_Call struct {
+	args   _SessionRemote_GetBackendSessionBySid_Args
+	result _SessionRemote_GetBackendSessionBySid_Result
 }
 
 // _SessionRemote_GetBackendSessionsByUid_Args holds the arguments of
@@ -468,7 +555,37 @@ type _SessionRemote_GetBackendSessionsByUid_Result struct {
 func (v *_SessionRemote_GetBackendSessionsByUid_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.R0, func(b []byte, p1 *session.Info) ([]byte, error) {
+		var err error
+		b = append(b, `{"id":`...)
+		b = jsonwire.AppendUint(b, p1.ID)
+		b = append(b, `,"frontendId":`...)
+		b = jsonwire.AppendString(b, p1.FrontendID)
+		if len(p1.Incarnation) != 0 {
+			b = append(b, `,"incarnation":`...)
+			b = jsonwire.AppendString(b, p1.Incarnation)
+		}
+		if len(p1.UID) != 0 {
+			b = append(b, `,"uid":`...)
+			b = jsonwire.AppendString(b, p1.UID)
+		}
+		if p1.Revision != 0 {
+			b = append(b, `,"revision":`...)
+			b = jsonwire.AppendUint(b, p1.Revision)
+		}
+		if len(p1.Settings) != 0 {
+			b = append(b, `,"settings":`...)
+			if b, err = jsonwire.AppendMap(b, p1.Settings, func(
+				b []byte, p2 *json.RawMessage,
+			) ([]byte, error) {
+				return jsonwire.AppendRawMessage(b, *p2)
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -481,12 +598,45 @@ func (v *_SessionRemote_GetBackendSessionsByUid_Result) DecodeJSON(data []byte) 
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Slice(&d, &v.R0, func(d *jsonwire.Decoder, p1 *session.Info) {
+				if d.Object() {
+					for d.Next() {
+						switch string(d.Key()) {
+						case "id":
+							d.Uint64((*uint64)(&p1.ID))
+						case "frontendid":
+							d.String(&p1.FrontendID)
+						case "incarnation":
+							d.String(&p1.Incarnation)
+						case "uid":
+							d.String(&p1.UID)
+						case "revision":
+							d.Uint64(&p1.Revision)
+						case "settings":
+							jsonwire.Map(d, &p1.Settings, func(
+								d *jsonwire.Decoder, p2 *json.RawMessage,
+							) {
+								d.RawMessage(p2)
+							})
+						default:
+							d.Skip()
+						}
+					}
+				}
+			})
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _SessionRemote_GetBackendSessionsByUid_Call holds the arguments and the result
+// of one call of [SessionRemote.GetBackendSessionsByUid], so that a call makes
+// them in one allocation.
+type _SessionRemote_GetBackendSessionsByUid_Call struct {
+	args   _SessionRemote_GetBackendSessionsByUid_Args
+	result _SessionRemote_GetBackendSessionsByUid_Result
 }
 
 // _SessionRemote_KickBySid_Args holds the arguments of [SessionRemote.KickBySid]
@@ -573,11 +723,14 @@ func (v *_SessionRemote_Push_Args) AppendJSON(b []byte) ([]byte, error) {
 	b = jsonwire.AppendUint(b, v.A0)
 	b = append(b, `,"a1":`...)
 	b = jsonwire.AppendString(b, v.A1)
-	b = append(b, `,"a2":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
-		return b, err
+	b = append(b, `,"a2":{`...)
+	if len(v.A2.JSON) != 0 {
+		b = append(b, `"json":`...)
+		if b, err = jsonwire.AppendRawMessage(b, v.A2.JSON); err != nil {
+			return b, err
+		}
 	}
-	return append(b, '}'), nil
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -591,7 +744,16 @@ func (v *_SessionRemote_Push_Args) DecodeJSON(data []byte) error {
 		case "a1":
 			d.String(&v.A1)
 		case "a2":
-			d.Value(&v.A2)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "json":
+						d.RawMessage(&v.A2.JSON)
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -613,7 +775,9 @@ func (v *_SessionRemote_PushAll_Args) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendUint(b, v.A0)
 	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	if b, err = jsonwire.AppendMap(b, v.A1, func(b []byte, p1 *json.RawMessage) ([]byte, error) {
+		return jsonwire.AppendRawMessage(b, *p1)
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -628,7 +792,9 @@ func (v *_SessionRemote_PushAll_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.Uint64((*uint64)(&v.A0))
 		case "a1":
-			d.Value(&v.A1)
+			jsonwire.Map(&d, &v.A1, func(d *jsonwire.Decoder, p1 *json.RawMessage) {
+				d.RawMessage(p1)
+			})
 		default:
 			d.Skip()
 		}
@@ -709,6 +875,13 @@ func (v *_SessionRemote_PushIf_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _SessionRemote_PushIf_Call holds the arguments and the result of one call of
+// [SessionRemote.PushIf], so that a call makes them in one allocation.
+type _SessionRemote_PushIf_Call struct {
+	args   _SessionRemote_PushIf_Args
+	result _SessionRemote_PushIf_Result
+}
+
 // _SessionRemote_Unbind_Args holds the arguments of [SessionRemote.Unbind] on the
 // wire.
 type _SessionRemote_Unbind_Args struct {
@@ -759,11 +932,16 @@ func (v *_SessionRemote_UpdateSettings_Args) AppendJSON(b []byte) ([]byte, error
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendUint(b, v.A0)
 	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	if b, err = jsonwire.AppendMap(b, v.A1, func(b []byte, p1 *json.RawMessage) ([]byte, error) {
+		return jsonwire.AppendRawMessage(b, *p1)
+	}); err != nil {
 		return b, err
 	}
 	b = append(b, `,"a2":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A2); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.A2, func(b []byte, p1 *string) ([]byte, error) {
+		b = jsonwire.AppendString(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	b = append(b, `,"a3":`...)
@@ -780,9 +958,13 @@ func (v *_SessionRemote_UpdateSettings_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.Uint64((*uint64)(&v.A0))
 		case "a1":
-			d.Value(&v.A1)
+			jsonwire.Map(&d, &v.A1, func(d *jsonwire.Decoder, p1 *json.RawMessage) {
+				d.RawMessage(p1)
+			})
 		case "a2":
-			d.Value(&v.A2)
+			jsonwire.Slice(&d, &v.A2, func(d *jsonwire.Decoder, p1 *string) {
+				d.String(p1)
+			})
 		case "a3":
 			d.Uint64(&v.A3)
 		default:
@@ -819,6 +1001,14 @@ func (v *_SessionRemote_UpdateSettings_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _SessionRemote_UpdateSettings_Call holds the arguments and the result of one
+// call of [SessionRemote.UpdateSettings], so that a call makes them in one
+// allocation.
+type _SessionRemote_UpdateSettings_Call struct {
+	args   _SessionRemote_UpdateSettings_Args
+	result _SessionRemote_UpdateSettings_Result
 }
 
 // SessionProxy calls service sys.sessionRemote on one server for one sid: its

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/sessionrpc/sessionrpc/internal/wirecheck"
+	"github.com/sessionrpc/sessionrpc/session"
 )
 
 // wireDecoders checks, for every wire struct of sys.sessionRemote, that its
@@ -73,6 +74,29 @@ var wireSeeds = []string{
 	`{"a0":01}`,
 	`{"a0":1,}`,
 	``,
+	// Nested values: Setting, *session.Info, []session.Info, Settings.
+	`{"a2":{"json":{ "x" : [1, 2] , "y":"<&>\u2028"}}}`,
+	"{\"a2\":{\"json\":\"\u2028\xe2\x80\xa9 <\"}}",
+	`{"a2":{"JSON":1,"jſon":2,"json":null}}`,
+	`{"a2":{"json":1},"a2":{"x":2}}`,
+	`{"a2":null}`,
+	`{"a2":[]}`,
+	`{"a2":{"json":}}`,
+	`{"a1":{"k":" 1 ","":null,"\u006b":[],"ſ":{}}}`,
+	`{"a1":{"b":1,"a":2},"a1":{"c":3,"a":4}}`,
+	`{"a1":[]}`,
+	`{"r0":{"ID":9,"FRONTENDID":"f","Uid":"u","ſettings":{"a":{"b":[true,false,null]}},"Settings":{}}}`,
+	`{"r0":{"id":1},"r0":{"uid":"x"}}`,
+	`{"r0":{"id":1},"r0":null}`,
+	`{"r0":{"settings":null,"revision":3}}`,
+	`{"r0":{"settings":[]}}`,
+	`{"r0":[{"id":1,"settings":{"a":1}},null,{"id":2}]}`,
+	`{"r0":[{"id":1},{"id":2},{"id":3}],"r0":[{"uid":"u"}],"r0":[{},{}]}`,
+	`{"r0":[],"r0":null}`,
+	`{"r0":[1]}`,
+	`{"r0":{"id":"1"}}`,
+	`{"r0":[{"id":1,}]}`,
+	`{"r0":[[[[[[[[[[]]]]]]]]]]}`,
 }
 
 func TestWireJSONMatchesEncodingJSON(t *testing.T) {
@@ -91,5 +115,40 @@ func FuzzWireJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		wireDecoders[int(which)%len(wireDecoders)](t, data)
+	})
+}
+
+// TestSettingEncodesAsEncodingJSON checks the generated encoding of
+// Setting, whose value is a json.RawMessage, against encoding/json for
+// values no decoding produces: invalid JSON, values with spaces and with
+// characters that encoding/json escapes.
+func TestSettingEncodesAsEncodingJSON(t *testing.T) {
+	for _, raw := range settingSeeds {
+		checkSettingEncoding(t, []byte(raw))
+	}
+}
+
+var settingSeeds = []string{"", " ", "1", " 1 ", "1 2", `{"a" : [ 1 , "<>&" ] }`, "\"\u2028\xe2\x80\xa9\"", "\"\xff\"",
+	`"\u003c"`, `[`, `{"a":1}x`, "\t\n\r\"\\\"\"", `nul`, `null`, `{"a":{"b":{"c":[[]]}}}`}
+
+func checkSettingEncoding(t *testing.T, raw []byte) {
+	t.Helper()
+	v := &_SessionRemote_Push_Args{A0: 7, A1: "k", A2: Setting{JSON: raw}}
+	wirecheck.Encode(t, v)
+	v.A2.JSON = nil
+	wirecheck.Encode(t, v)
+	info := &_SessionRemote_GetBackendSessionBySid_Result{R0: &session.Info{ID: 1, Settings: session.Settings{"k": raw, "a<": raw}}}
+	wirecheck.Encode(t, info)
+	all := &_SessionRemote_PushAll_Args{A1: session.Settings{"k": raw}}
+	wirecheck.Encode(t, all)
+}
+
+// FuzzSettingEncoding is [TestSettingEncodesAsEncodingJSON] for any bytes.
+func FuzzSettingEncoding(f *testing.F) {
+	for _, raw := range settingSeeds {
+		f.Add([]byte(raw))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkSettingEncoding(t, raw)
 	})
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service game.room.
 const (
@@ -39,10 +39,10 @@ func NewRoomClient(inv runtime.Invoker) *RoomClient {
 func (c *RoomClient) Join(
 	ctx context.Context, serverID string, frontendID string, sid session.ID, room string,
 ) (int, error) {
-	args := &_Room_Join_Args{A0: frontendID, A1: sid, A2: room}
-	var out _Room_Join_Result
-	err := c.inv.Invoke(ctx, serverID, RoomJoinRoute, args, &out)
-	return out.R0, err
+	var out _Room_Join_Call
+	out.args = _Room_Join_Args{A0: frontendID, A1: sid, A2: room}
+	err := c.inv.Invoke(ctx, serverID, RoomJoinRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterRoomServer registers impl on r to serve service game.room.
@@ -58,7 +58,11 @@ var _Room_ServiceDesc = runtime.ServiceDesc{
 			Route:     RoomJoinRoute,
 			NewArgs:   func() any { return &_Room_Join_Args{} },
 			NewResult: func() any { return &_Room_Join_Result{} },
-			Handler:   _Room_Join_Handler,
+			NewCall: func() (any, any) {
+				c := &_Room_Join_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Room_Join_Handler,
 		},
 	},
 }
@@ -134,4 +138,11 @@ func (v *_Room_Join_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _Room_Join_Call holds the arguments and the result of one call of [Room.Join],
+// so that a call makes them in one allocation.
+type _Room_Join_Call struct {
+	args   _Room_Join_Args
+	result _Room_Join_Result
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service game.inventory.
 const (
@@ -58,10 +58,10 @@ func NewInventoryClient(inv runtime.Invoker) *InventoryClient {
 func (c *InventoryClient) Audit(
 	ctx context.Context, serverID string, who string,
 ) ([]string, error) {
-	args := &_Inventory_Audit_Args{A0: who}
-	var out _Inventory_Audit_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryAuditRoute, args, &out)
-	return out.R0, err
+	var out _Inventory_Audit_Call
+	out.args = _Inventory_Audit_Args{A0: who}
+	err := c.inv.Invoke(ctx, serverID, InventoryAuditRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Buy buys an item; cost is an alias type.
@@ -70,10 +70,10 @@ func (c *InventoryClient) Audit(
 func (c *InventoryClient) Buy(
 	ctx context.Context, serverID string, player string, item shop.Item, cost Money,
 ) (*shop.Item, error) {
-	args := &_Inventory_Buy_Args{A0: player, A1: item, A2: cost}
-	var out _Inventory_Buy_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryBuyRoute, args, &out)
-	return out.R0, err
+	var out _Inventory_Buy_Call
+	out.args = _Inventory_Buy_Args{A0: player, A1: item, A2: cost}
+	err := c.inv.Invoke(ctx, serverID, InventoryBuyRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Explode panics.
@@ -100,10 +100,10 @@ func (c *InventoryClient) Fail(
 func (c *InventoryClient) List(
 	ctx context.Context, serverID string, player string, page shop.Page[shop.Item],
 ) (shop.Page[shop.Item], error) {
-	args := &_Inventory_List_Args{A0: player, A1: page}
-	var out _Inventory_List_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryListRoute, args, &out)
-	return out.R0, err
+	var out _Inventory_List_Call
+	out.args = _Inventory_List_Args{A0: player, A1: page}
+	err := c.inv.Invoke(ctx, serverID, InventoryListRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Reset is error-only; its route is renamed.
@@ -132,12 +132,12 @@ func (c *InventoryClient) Shapes(
 		Y string `json:"y,omitempty"`
 	},
 ) (Echo, error) {
-	args := &_Inventory_Shapes_Args{
+	var out _Inventory_Shapes_Call
+	out.args = _Inventory_Shapes_Args{
 		A0: context2, A1: time2, A2: grid, A3: raw, A4: anyv, A5: opt, A6: anon,
 	}
-	var out _Inventory_Shapes_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryShapesRoute, args, &out)
-	return out.R0, err
+	err := c.inv.Invoke(ctx, serverID, InventoryShapesRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Stock returns how many of each sku the player holds.
@@ -146,10 +146,10 @@ func (c *InventoryClient) Shapes(
 func (c *InventoryClient) Stock(
 	ctx context.Context, serverID string, player string, skus ...string,
 ) (map[string]int, error) {
-	args := &_Inventory_Stock_Args{A0: player, A1: skus}
-	var out _Inventory_Stock_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryStockRoute, args, &out)
-	return out.R0, err
+	var out _Inventory_Stock_Call
+	out.args = _Inventory_Stock_Args{A0: player, A1: skus}
+	err := c.inv.Invoke(ctx, serverID, InventoryStockRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Unnamed takes parameters without names.
@@ -158,10 +158,10 @@ func (c *InventoryClient) Stock(
 func (c *InventoryClient) Unnamed(
 	ctx context.Context, serverID string, a0 uint64, a1 []byte,
 ) (uint64, error) {
-	args := &_Inventory_Unnamed_Args{A0: a0, A1: a1}
-	var out _Inventory_Unnamed_Result
-	err := c.inv.Invoke(ctx, serverID, InventoryUnnamedRoute, args, &out)
-	return out.R0, err
+	var out _Inventory_Unnamed_Call
+	out.args = _Inventory_Unnamed_Args{A0: a0, A1: a1}
+	err := c.inv.Invoke(ctx, serverID, InventoryUnnamedRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Wait blocks until ctx ends and reports what it saw to the test.
@@ -186,13 +186,21 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 			Route:     InventoryAuditRoute,
 			NewArgs:   func() any { return &_Inventory_Audit_Args{} },
 			NewResult: func() any { return &_Inventory_Audit_Result{} },
-			Handler:   _Inventory_Audit_Handler,
+			NewCall: func() (any, any) {
+				c := &_Inventory_Audit_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Audit_Handler,
 		},
 		{
 			Route:     InventoryBuyRoute,
 			NewArgs:   func() any { return &_Inventory_Buy_Args{} },
 			NewResult: func() any { return &_Inventory_Buy_Result{} },
-			Handler:   _Inventory_Buy_Handler,
+			NewCall: func() (any, any) {
+				c := &_Inventory_Buy_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Buy_Handler,
 		},
 		{
 			Route:   InventoryExplodeRoute,
@@ -208,7 +216,11 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 			Route:     InventoryListRoute,
 			NewArgs:   func() any { return &_Inventory_List_Args{} },
 			NewResult: func() any { return &_Inventory_List_Result{} },
-			Handler:   _Inventory_List_Handler,
+			NewCall: func() (any, any) {
+				c := &_Inventory_List_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_List_Handler,
 		},
 		{
 			Route:   InventoryResetRoute,
@@ -219,19 +231,31 @@ var _Inventory_ServiceDesc = runtime.ServiceDesc{
 			Route:     InventoryShapesRoute,
 			NewArgs:   func() any { return &_Inventory_Shapes_Args{} },
 			NewResult: func() any { return &_Inventory_Shapes_Result{} },
-			Handler:   _Inventory_Shapes_Handler,
+			NewCall: func() (any, any) {
+				c := &_Inventory_Shapes_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Shapes_Handler,
 		},
 		{
 			Route:     InventoryStockRoute,
 			NewArgs:   func() any { return &_Inventory_Stock_Args{} },
 			NewResult: func() any { return &_Inventory_Stock_Result{} },
-			Handler:   _Inventory_Stock_Handler,
+			NewCall: func() (any, any) {
+				c := &_Inventory_Stock_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Stock_Handler,
 		},
 		{
 			Route:     InventoryUnnamedRoute,
 			NewArgs:   func() any { return &_Inventory_Unnamed_Args{} },
 			NewResult: func() any { return &_Inventory_Unnamed_Result{} },
-			Handler:   _Inventory_Unnamed_Handler,
+			NewCall: func() (any, any) {
+				c := &_Inventory_Unnamed_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _Inventory_Unnamed_Handler,
 		},
 		{
 			Route:   InventoryWaitRoute,
@@ -339,7 +363,10 @@ type _Inventory_Audit_Result struct {
 func (v *_Inventory_Audit_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.R0, func(b []byte, p1 *string) ([]byte, error) {
+		b = jsonwire.AppendString(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -352,12 +379,21 @@ func (v *_Inventory_Audit_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Slice(&d, &v.R0, func(d *jsonwire.Decoder, p1 *string) {
+				d.String(p1)
+			})
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_Audit_Call holds the arguments and the result of one call of
+// [Inventory.Audit], so that a call makes them in one allocation.
+type _Inventory_Audit_Call struct {
+	args   _Inventory_Audit_Args
+	result _Inventory_Audit_Result
 }
 
 // _Inventory_Buy_Args holds the arguments of [Inventory.Buy] on the wire.
@@ -373,11 +409,20 @@ func (v *_Inventory_Buy_Args) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendString(b, v.A0)
-	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
-		return b, err
+	b = append(b, `,"a1":{"sku":`...)
+	b = jsonwire.AppendString(b, v.A1.SKU)
+	b = append(b, `,"price":`...)
+	b = jsonwire.AppendInt(b, v.A1.Price)
+	if len(v.A1.Tags) != 0 {
+		b = append(b, `,"tags":`...)
+		if b, err = jsonwire.AppendMap(b, v.A1.Tags, func(b []byte, p1 *string) ([]byte, error) {
+			b = jsonwire.AppendString(b, *p1)
+			return b, nil
+		}); err != nil {
+			return b, err
+		}
 	}
-	b = append(b, `,"a2":`...)
+	b = append(b, `},"a2":`...)
 	b = jsonwire.AppendInt(b, v.A2)
 	return append(b, '}'), nil
 }
@@ -391,7 +436,22 @@ func (v *_Inventory_Buy_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.String(&v.A0)
 		case "a1":
-			d.Value(&v.A1)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "sku":
+						d.String(&v.A1.SKU)
+					case "price":
+						d.Int64(&v.A1.Price)
+					case "tags":
+						jsonwire.Map(&d, &v.A1.Tags, func(d *jsonwire.Decoder, p1 *string) {
+							d.String(p1)
+						})
+					default:
+						d.Skip()
+					}
+				}
+			}
 		case "a2":
 			d.Int64(&v.A2)
 		default:
@@ -411,8 +471,25 @@ type _Inventory_Buy_Result struct {
 func (v *_Inventory_Buy_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
-		return b, err
+	if v.R0 == nil {
+		b = append(b, `null`...)
+	} else {
+		b = append(b, `{"sku":`...)
+		b = jsonwire.AppendString(b, v.R0.SKU)
+		b = append(b, `,"price":`...)
+		b = jsonwire.AppendInt(b, v.R0.Price)
+		if len(v.R0.Tags) != 0 {
+			b = append(b, `,"tags":`...)
+			if b, err = jsonwire.AppendMap(b, v.R0.Tags, func(
+				b []byte, p1 *string,
+			) ([]byte, error) {
+				b = jsonwire.AppendString(b, *p1)
+				return b, nil
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }
@@ -424,12 +501,41 @@ func (v *_Inventory_Buy_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Null() {
+				v.R0 = nil
+			} else {
+				if v.R0 == nil {
+					v.R0 = new(shop.Item)
+				}
+				if d.Object() {
+					for d.Next() {
+						switch string(d.Key()) {
+						case "sku":
+							d.String(&v.R0.SKU)
+						case "price":
+							d.Int64(&v.R0.Price)
+						case "tags":
+							jsonwire.Map(&d, &v.R0.Tags, func(d *jsonwire.Decoder, p1 *string) {
+								d.String(p1)
+							})
+						default:
+							d.Skip()
+						}
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_Buy_Call holds the arguments and the result of one call of
+// [Inventory.Buy], so that a call makes them in one allocation.
+type _Inventory_Buy_Call struct {
+	args   _Inventory_Buy_Args
+	result _Inventory_Buy_Result
 }
 
 // _Inventory_Explode_Args holds the arguments of [Inventory.Explode] on the wire.
@@ -499,11 +605,32 @@ func (v *_Inventory_List_Args) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendString(b, v.A0)
-	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	b = append(b, `,"a1":{"items":`...)
+	if b, err = jsonwire.AppendSlice(b, v.A1.Items, func(b []byte, p1 *shop.Item) ([]byte, error) {
+		var err error
+		b = append(b, `{"sku":`...)
+		b = jsonwire.AppendString(b, p1.SKU)
+		b = append(b, `,"price":`...)
+		b = jsonwire.AppendInt(b, p1.Price)
+		if len(p1.Tags) != 0 {
+			b = append(b, `,"tags":`...)
+			if b, err = jsonwire.AppendMap(b, p1.Tags, func(b []byte, p2 *string) ([]byte, error) {
+				b = jsonwire.AppendString(b, *p2)
+				return b, nil
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
-	return append(b, '}'), nil
+	if v.A1.Next != nil {
+		b = append(b, `,"next":`...)
+		b = jsonwire.AppendInt(b, *v.A1.Next)
+	}
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -515,7 +642,44 @@ func (v *_Inventory_List_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.String(&v.A0)
 		case "a1":
-			d.Value(&v.A1)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "items":
+						jsonwire.Slice(&d, &v.A1.Items, func(d *jsonwire.Decoder, p1 *shop.Item) {
+							if d.Object() {
+								for d.Next() {
+									switch string(d.Key()) {
+									case "sku":
+										d.String(&p1.SKU)
+									case "price":
+										d.Int64(&p1.Price)
+									case "tags":
+										jsonwire.Map(d, &p1.Tags, func(
+											d *jsonwire.Decoder, p2 *string,
+										) {
+											d.String(p2)
+										})
+									default:
+										d.Skip()
+									}
+								}
+							}
+						})
+					case "next":
+						if d.Null() {
+							v.A1.Next = nil
+						} else {
+							if v.A1.Next == nil {
+								v.A1.Next = new(int)
+							}
+							d.Int(v.A1.Next)
+						}
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -532,11 +696,32 @@ type _Inventory_List_Result struct {
 // without its reflection.
 func (v *_Inventory_List_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	b = append(b, `{"r0":{"items":`...)
+	if b, err = jsonwire.AppendSlice(b, v.R0.Items, func(b []byte, p1 *shop.Item) ([]byte, error) {
+		var err error
+		b = append(b, `{"sku":`...)
+		b = jsonwire.AppendString(b, p1.SKU)
+		b = append(b, `,"price":`...)
+		b = jsonwire.AppendInt(b, p1.Price)
+		if len(p1.Tags) != 0 {
+			b = append(b, `,"tags":`...)
+			if b, err = jsonwire.AppendMap(b, p1.Tags, func(b []byte, p2 *string) ([]byte, error) {
+				b = jsonwire.AppendString(b, *p2)
+				return b, nil
+			}); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
-	return append(b, '}'), nil
+	if v.R0.Next != nil {
+		b = append(b, `,"next":`...)
+		b = jsonwire.AppendInt(b, *v.R0.Next)
+	}
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -546,12 +731,56 @@ func (v *_Inventory_List_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "items":
+						jsonwire.Slice(&d, &v.R0.Items, func(d *jsonwire.Decoder, p1 *shop.Item) {
+							if d.Object() {
+								for d.Next() {
+									switch string(d.Key()) {
+									case "sku":
+										d.String(&p1.SKU)
+									case "price":
+										d.Int64(&p1.Price)
+									case "tags":
+										jsonwire.Map(d, &p1.Tags, func(
+											d *jsonwire.Decoder, p2 *string,
+										) {
+											d.String(p2)
+										})
+									default:
+										d.Skip()
+									}
+								}
+							}
+						})
+					case "next":
+						if d.Null() {
+							v.R0.Next = nil
+						} else {
+							if v.R0.Next == nil {
+								v.R0.Next = new(int)
+							}
+							d.Int(v.R0.Next)
+						}
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_List_Call holds the arguments and the result of one call of
+// [Inventory.List], so that a call makes them in one allocation.
+type _Inventory_List_Call struct {
+	args   _Inventory_List_Args
+	result _Inventory_List_Result
 }
 
 // _Inventory_Reset_Args holds the arguments of [Inventory.Reset] on the wire.
@@ -609,7 +838,7 @@ func (v *_Inventory_Shapes_Args) AppendJSON(b []byte) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, `,"a3":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A3); err != nil {
+	if b, err = jsonwire.AppendRawMessage(b, v.A3); err != nil {
 		return b, err
 	}
 	b = append(b, `,"a4":`...)
@@ -617,14 +846,20 @@ func (v *_Inventory_Shapes_Args) AppendJSON(b []byte) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, `,"a5":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A5); err != nil {
-		return b, err
+	if v.A5 == nil {
+		b = append(b, `null`...)
+	} else {
+		if b, err = jsonwire.AppendFloat64(b, *v.A5); err != nil {
+			return b, err
+		}
 	}
-	b = append(b, `,"a6":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A6); err != nil {
-		return b, err
+	b = append(b, `,"a6":{"x":`...)
+	b = jsonwire.AppendInt(b, v.A6.X)
+	if len(v.A6.Y) != 0 {
+		b = append(b, `,"y":`...)
+		b = jsonwire.AppendString(b, v.A6.Y)
 	}
-	return append(b, '}'), nil
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -640,13 +875,31 @@ func (v *_Inventory_Shapes_Args) DecodeJSON(data []byte) error {
 		case "a2":
 			d.Value(&v.A2)
 		case "a3":
-			d.Value(&v.A3)
+			d.RawMessage(&v.A3)
 		case "a4":
 			d.Value(&v.A4)
 		case "a5":
-			d.Value(&v.A5)
+			if d.Null() {
+				v.A5 = nil
+			} else {
+				if v.A5 == nil {
+					v.A5 = new(float64)
+				}
+				d.Float64(v.A5)
+			}
 		case "a6":
-			d.Value(&v.A6)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "x":
+						d.Int(&v.A6.X)
+					case "y":
+						d.String(&v.A6.Y)
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -685,6 +938,13 @@ func (v *_Inventory_Shapes_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _Inventory_Shapes_Call holds the arguments and the result of one call of
+// [Inventory.Shapes], so that a call makes them in one allocation.
+type _Inventory_Shapes_Call struct {
+	args   _Inventory_Shapes_Args
+	result _Inventory_Shapes_Result
+}
+
 // _Inventory_Stock_Args holds the arguments of [Inventory.Stock] on the wire.
 type _Inventory_Stock_Args struct {
 	A0 string   `json:"a0"`
@@ -698,7 +958,10 @@ func (v *_Inventory_Stock_Args) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"a0":`...)
 	b = jsonwire.AppendString(b, v.A0)
 	b = append(b, `,"a1":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A1); err != nil {
+	if b, err = jsonwire.AppendSlice(b, v.A1, func(b []byte, p1 *string) ([]byte, error) {
+		b = jsonwire.AppendString(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -713,7 +976,9 @@ func (v *_Inventory_Stock_Args) DecodeJSON(data []byte) error {
 		case "a0":
 			d.String(&v.A0)
 		case "a1":
-			d.Value(&v.A1)
+			jsonwire.Slice(&d, &v.A1, func(d *jsonwire.Decoder, p1 *string) {
+				d.String(p1)
+			})
 		default:
 			d.Skip()
 		}
@@ -731,7 +996,10 @@ type _Inventory_Stock_Result struct {
 func (v *_Inventory_Stock_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
+	if b, err = jsonwire.AppendMap(b, v.R0, func(b []byte, p1 *int) ([]byte, error) {
+		b = jsonwire.AppendInt(b, *p1)
+		return b, nil
+	}); err != nil {
 		return b, err
 	}
 	return append(b, '}'), nil
@@ -744,12 +1012,21 @@ func (v *_Inventory_Stock_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			jsonwire.Map(&d, &v.R0, func(d *jsonwire.Decoder, p1 *int) {
+				d.Int(p1)
+			})
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_Stock_Call holds the arguments and the result of one call of
+// [Inventory.Stock], so that a call makes them in one allocation.
+type _Inventory_Stock_Call struct {
+	args   _Inventory_Stock_Args
+	result _Inventory_Stock_Result
 }
 
 // _Inventory_Unnamed_Args holds the arguments of [Inventory.Unnamed] on the wire.
@@ -814,6 +1091,13 @@ func (v *_Inventory_Unnamed_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _Inventory_Unnamed_Call holds the arguments and the result of one call of
+// [Inventory.Unnamed], so that a call makes them in one allocation.
+type _Inventory_Unnamed_Call struct {
+	args   _Inventory_Unnamed_Args
+	result _Inventory_Unnamed_Result
 }
 
 // _Inventory_Wait_Args holds the arguments of [Inventory.Wait] on the wire.

@@ -6,14 +6,15 @@ package roomhandler
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 	"github.com/sessionrpc/sessionrpc/session"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service room.roomHandler.
 const (
@@ -42,20 +43,20 @@ func NewRoomHandlerClient(inv runtime.Invoker) *RoomHandlerClient {
 func (c *RoomHandlerClient) Join(
 	ctx context.Context, serverID string, req JoinRequest,
 ) (JoinReply, error) {
-	args := &_RoomHandler_Join_Args{A0: req}
-	var out _RoomHandler_Join_Result
-	err := c.inv.Invoke(ctx, serverID, RoomHandlerJoinRoute, args, &out)
-	return out.R0, err
+	var out _RoomHandler_Join_Call
+	out.args = _RoomHandler_Join_Args{A0: req}
+	err := c.inv.Invoke(ctx, serverID, RoomHandlerJoinRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Whoami returns the client's session as the handler was handed it.
 //
 // It calls route room.roomHandler.whoami on server serverID.
 func (c *RoomHandlerClient) Whoami(ctx context.Context, serverID string) (session.Info, error) {
-	args := &_RoomHandler_Whoami_Args{}
-	var out _RoomHandler_Whoami_Result
-	err := c.inv.Invoke(ctx, serverID, RoomHandlerWhoamiRoute, args, &out)
-	return out.R0, err
+	var out _RoomHandler_Whoami_Call
+	out.args = _RoomHandler_Whoami_Args{}
+	err := c.inv.Invoke(ctx, serverID, RoomHandlerWhoamiRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterRoomHandlerServer registers impl on r to serve service room.roomHandler.
@@ -72,13 +73,21 @@ var _RoomHandler_ServiceDesc = runtime.ServiceDesc{
 			Route:     RoomHandlerJoinRoute,
 			NewArgs:   func() any { return &_RoomHandler_Join_Args{} },
 			NewResult: func() any { return &_RoomHandler_Join_Result{} },
-			Handler:   _RoomHandler_Join_Handler,
+			NewCall: func() (any, any) {
+				c := &_RoomHandler_Join_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _RoomHandler_Join_Handler,
 		},
 		{
 			Route:     RoomHandlerWhoamiRoute,
 			NewArgs:   func() any { return &_RoomHandler_Whoami_Args{} },
 			NewResult: func() any { return &_RoomHandler_Whoami_Result{} },
-			Handler:   _RoomHandler_Whoami_Handler,
+			NewCall: func() (any, any) {
+				c := &_RoomHandler_Whoami_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _RoomHandler_Whoami_Handler,
 		},
 	},
 }
@@ -104,12 +113,11 @@ type _RoomHandler_Join_Args struct {
 // AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
 // without its reflection.
 func (v *_RoomHandler_Join_Args) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, `{"a0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.A0); err != nil {
-		return b, err
-	}
-	return append(b, '}'), nil
+	b = append(b, `{"a0":{"uid":`...)
+	b = jsonwire.AppendString(b, v.A0.UID)
+	b = append(b, `,"room":`...)
+	b = jsonwire.AppendInt(b, v.A0.Room)
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -119,7 +127,18 @@ func (v *_RoomHandler_Join_Args) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "a0":
-			d.Value(&v.A0)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "uid":
+						d.String(&v.A0.UID)
+					case "room":
+						d.Int(&v.A0.Room)
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
@@ -135,12 +154,17 @@ type _RoomHandler_Join_Result struct {
 // AppendJSON appends the JSON encoding of v to b: the bytes encoding/json writes,
 // without its reflection.
 func (v *_RoomHandler_Join_Result) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
-		return b, err
-	}
-	return append(b, '}'), nil
+	b = append(b, `{"r0":{"server":`...)
+	b = jsonwire.AppendString(b, v.R0.Server)
+	b = append(b, `,"frontend":`...)
+	b = jsonwire.AppendString(b, v.R0.Frontend)
+	b = append(b, `,"sid":`...)
+	b = jsonwire.AppendUint(b, v.R0.SID)
+	b = append(b, `,"uid":`...)
+	b = jsonwire.AppendString(b, v.R0.UID)
+	b = append(b, `,"room":`...)
+	b = jsonwire.AppendInt(b, v.R0.Room)
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -150,12 +174,36 @@ func (v *_RoomHandler_Join_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "server":
+						d.String(&v.R0.Server)
+					case "frontend":
+						d.String(&v.R0.Frontend)
+					case "sid":
+						d.Uint64((*uint64)(&v.R0.SID))
+					case "uid":
+						d.String(&v.R0.UID)
+					case "room":
+						d.Int(&v.R0.Room)
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _RoomHandler_Join_Call holds the arguments and the result of one call of
+// [RoomHandler.Join], so that a call makes them in one allocation.
+type _RoomHandler_Join_Call struct {
+	args   _RoomHandler_Join_Args
+	result _RoomHandler_Join_Result
 }
 
 // _RoomHandler_Whoami_Args holds the arguments of [RoomHandler.Whoami] on the
@@ -190,11 +238,33 @@ type _RoomHandler_Whoami_Result struct {
 // without its reflection.
 func (v *_RoomHandler_Whoami_Result) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	b = append(b, `{"r0":`...)
-	if b, err = jsonwire.AppendValue(b, &v.R0); err != nil {
-		return b, err
+	b = append(b, `{"r0":{"id":`...)
+	b = jsonwire.AppendUint(b, v.R0.ID)
+	b = append(b, `,"frontendId":`...)
+	b = jsonwire.AppendString(b, v.R0.FrontendID)
+	if len(v.R0.Incarnation) != 0 {
+		b = append(b, `,"incarnation":`...)
+		b = jsonwire.AppendString(b, v.R0.Incarnation)
 	}
-	return append(b, '}'), nil
+	if len(v.R0.UID) != 0 {
+		b = append(b, `,"uid":`...)
+		b = jsonwire.AppendString(b, v.R0.UID)
+	}
+	if v.R0.Revision != 0 {
+		b = append(b, `,"revision":`...)
+		b = jsonwire.AppendUint(b, v.R0.Revision)
+	}
+	if len(v.R0.Settings) != 0 {
+		b = append(b, `,"settings":`...)
+		if b, err = jsonwire.AppendMap(b, v.R0.Settings, func(
+			b []byte, p1 *json.RawMessage,
+		) ([]byte, error) {
+			return jsonwire.AppendRawMessage(b, *p1)
+		}); err != nil {
+			return b, err
+		}
+	}
+	return append(b, `}}`...), nil
 }
 
 // DecodeJSON decodes data into v as encoding/json does, with the same errors,
@@ -204,10 +274,40 @@ func (v *_RoomHandler_Whoami_Result) DecodeJSON(data []byte) error {
 	for d.Next() {
 		switch string(d.Key()) {
 		case "r0":
-			d.Value(&v.R0)
+			if d.Object() {
+				for d.Next() {
+					switch string(d.Key()) {
+					case "id":
+						d.Uint64((*uint64)(&v.R0.ID))
+					case "frontendid":
+						d.String(&v.R0.FrontendID)
+					case "incarnation":
+						d.String(&v.R0.Incarnation)
+					case "uid":
+						d.String(&v.R0.UID)
+					case "revision":
+						d.Uint64(&v.R0.Revision)
+					case "settings":
+						jsonwire.Map(&d, &v.R0.Settings, func(
+							d *jsonwire.Decoder, p1 *json.RawMessage,
+						) {
+							d.RawMessage(p1)
+						})
+					default:
+						d.Skip()
+					}
+				}
+			}
 		default:
 			d.Skip()
 		}
 	}
 	return d.Err()
+}
+
+// _RoomHandler_Whoami_Call holds the arguments and the result of one call of
+// [RoomHandler.Whoami], so that a call makes them in one allocation.
+type _RoomHandler_Whoami_Call struct {
+	args   _RoomHandler_Whoami_Args
+	result _RoomHandler_Whoami_Result
 }

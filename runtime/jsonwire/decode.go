@@ -52,7 +52,12 @@ type Decoder struct {
 	pending bool  // the current member's value has not been consumed
 	kflags  uint8 // scanString's flags for the current member's name
 	ks, ke  int   // the current member's name, without its quotes
-	keyBuf  [32]byte
+	// depth is the number of objects and arrays open at d.off: 1 inside
+	// the top-level object. open is set when an object was just entered
+	// (see [Decoder.Object]) and no member of it read yet.
+	depth  int
+	open   bool
+	keyBuf [32]byte
 }
 
 const (
@@ -98,6 +103,7 @@ func (d *Decoder) Next() bool {
 		}
 		switch d.data[i] {
 		case '{':
+			d.depth = 1
 			i = skipSpace(d.data, i+1)
 			if i < len(d.data) && d.data[i] == '}' {
 				d.finish(i + 1)
@@ -140,17 +146,37 @@ func (d *Decoder) Next() bool {
 			d.syntaxError(i)
 			return false
 		}
+		if d.open {
+			d.open = false
+			if d.data[i] == '}' {
+				d.close(i + 1)
+				return false
+			}
+			return d.member(i)
+		}
 		switch d.data[i] {
 		case ',':
 			return d.member(skipSpace(d.data, i+1))
 		case '}':
-			d.finish(i + 1)
+			d.close(i + 1)
 			return false
 		}
 		d.syntaxError(i)
 		return false
 	}
 	return false
+}
+
+// close ends the object whose closing brace ends at data[i-1]: a nested
+// one, whose parent's loop then goes on, or the top-level one.
+func (d *Decoder) close(i int) {
+	if d.depth > 1 {
+		d.depth--
+		d.off = i
+		d.pending = false
+		return
+	}
+	d.finish(i)
 }
 
 // member reads a member's name and the colon after it, from data[i], and
@@ -188,25 +214,26 @@ func (d *Decoder) finish(i int) {
 	d.pending = false
 }
 
-// Key returns the name of the current member, unescaped, with the ASCII
-// letters A to Z turned into a to z, and nil after an error or once Next has
-// returned false. The result is valid until the next call to Next and must
+// Key returns the name of the current member, unescaped and folded, and nil
+// after an error or once Next has returned false. Folding turns the ASCII
+// letters A to Z into a to z, the KELVIN SIGN U+212A into k and the LONG S
+// U+017F into s. The result is valid until the next call to Next and must
 // not be modified; it may share memory with the input.
 //
 // encoding/json matches member names to fields case-insensitively, folding
-// with Unicode simple case folding. Comparing the result with lower-case
-// names does the same only for names made of ASCII letters other than k and
-// s, digits and ASCII punctuation: the KELVIN SIGN U+212A folds to k and the
-// LONG S U+017F folds to s, which Key does not do. The names rpcgen
-// generates (a0, a1, …, r0) are lower-case ASCII letters other than k and s
-// and digits, so for them a switch on Key selects exactly the field
-// encoding/json selects.
+// with Unicode simple case folding. For a field whose JSON name is made of
+// ASCII letters, digits and ASCII punctuation, the names that fold to it
+// are exactly those whose Key is the name in lower case: U+212A and U+017F
+// are the only runes outside ASCII whose folds reach an ASCII letter. So a
+// switch on Key with lower-case ASCII names selects exactly the field
+// encoding/json selects, as long as no two of the names are the same in
+// lower case (encoding/json prefers an exact match then).
 func (d *Decoder) Key() []byte {
-	if d.err != nil || d.state != stateMember {
+	if d.err != nil || d.state != stateMember || !d.pending {
 		return nil
 	}
 	k := d.data[d.ks:d.ke]
-	if d.kflags == 0 || d.kflags == strNonASCII && utf8.Valid(k) {
+	if d.kflags == 0 {
 		i := 0
 		for i < len(k) && (k[i] < 'A' || k[i] > 'Z') {
 			i++
@@ -218,9 +245,7 @@ func (d *Decoder) Key() []byte {
 		lowerASCII(b[i:])
 		return b
 	}
-	b := appendUnquoted(d.keyBuf[:0], k)
-	lowerASCII(b)
-	return b
+	return foldKey(appendUnquoted(d.keyBuf[:0], k))
 }
 
 func lowerASCII(b []byte) {
@@ -229,6 +254,40 @@ func lowerASCII(b []byte) {
 			b[i] = c + ('a' - 'A')
 		}
 	}
+}
+
+// foldKey lowers the ASCII letters of the unquoted name b and turns U+212A
+// and U+017F into k and s, in place (both are longer in UTF-8 than their
+// folds).
+func foldKey(b []byte) []byte {
+	w := 0
+	for r := 0; r < len(b); {
+		c := b[r]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			b[w] = c + ('a' - 'A')
+		case c < utf8.RuneSelf:
+			b[w] = c
+		default:
+			rr, size := utf8.DecodeRune(b[r:])
+			switch rr {
+			case '\u212a':
+				b[w] = 'k'
+			case '\u017f':
+				b[w] = 's'
+			default:
+				w += copy(b[w:], b[r:r+size])
+				r += size
+				continue
+			}
+			r += size
+			w++
+			continue
+		}
+		r++
+		w++
+	}
+	return b[:w]
 }
 
 // value begins decoding the current member's value, which starts at d.off.
@@ -255,7 +314,7 @@ func (d *Decoder) Skip() {
 	if !d.value() {
 		return
 	}
-	end, ok := skipValue(d.data, d.off, 1)
+	end, ok := skipValue(d.data, d.off, d.depth)
 	if !ok {
 		d.syntaxError(end)
 		return
@@ -277,7 +336,7 @@ func (d *Decoder) Value(p any) {
 	if !d.value() {
 		return
 	}
-	end, ok := skipValue(d.data, d.off, 1)
+	end, ok := skipValue(d.data, d.off, d.depth)
 	if !ok {
 		d.syntaxError(end)
 		return

@@ -24,10 +24,17 @@
 // case-insensitively, and so on). A peer may therefore use either. Only the
 // text of error messages may differ.
 //
-// The fast paths assume the shape rpcgen generates: JSON names made of
-// lower-case ASCII letters other than k and s and of digits (see
-// [Decoder.Key]), no omitempty or string options, and fields of the basic
-// kinds the functions name. A type with a MarshalJSON, MarshalText,
+// Fields that hold structs, pointers, slices, maps with string keys and
+// json.RawMessage values, built of the basic kinds all the way down, are
+// encoded and decoded without encoding/json too: generated code loops over
+// a nested struct's members with [Decoder.Object] and [Decoder.Next] as over
+// the top-level ones, and [AppendSlice], [AppendMap], [AppendRawMessage],
+// [Slice], [Map] and [Decoder.RawMessage] hold what every such type shares.
+//
+// The fast paths assume the shape rpcgen generates: JSON names of ASCII
+// letters, digits, '_', '-' and '.', no two the same in lower case (see
+// [Decoder.Key]), no options but omitempty (and that not on floats), and
+// fields of the kinds the functions name. A type with a MarshalJSON, MarshalText,
 // UnmarshalJSON or UnmarshalText method (on the value or the pointer) must go
 // through [AppendValue] and [Decoder.Value], as encoding/json calls those
 // methods; so must every type that is not a bool, string, integer or float.

@@ -26,14 +26,18 @@ var handlerMu sync.Mutex
 // watchDenials chains t in front of its connection's error handler, which
 // still receives every error. The chain holds t weakly: a transport dropped
 // by its user is not kept alive by its connection.
-func (t *Transport) watchDenials() {
-	wt := weak.Make(t)
+func (t *Transport) watchDenials() { watchDenials(t.nc, t, (*Transport).onDenied) }
+
+// watchDenials chains on(x, err) in front of nc's error handler, holding x
+// weakly.
+func watchDenials[T any](nc *nats.Conn, x *T, on func(*T, error)) {
+	wx := weak.Make(x)
 	handlerMu.Lock()
 	defer handlerMu.Unlock()
-	next := t.nc.ErrorHandler()
-	t.nc.SetErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
-		if t := wt.Value(); t != nil {
-			t.onDenied(err)
+	next := nc.ErrorHandler()
+	nc.SetErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+		if x := wx.Value(); x != nil {
+			on(x, err)
 		}
 		if next != nil {
 			next(nc, sub, err)
@@ -54,8 +58,22 @@ func (t *Transport) onDenied(err error) {
 		t.mu.Lock()
 		var lost []*call
 		for id, c := range t.calls {
-			if c.probe == nil && c.subject == subject {
+			if c.probe != nil || c.subject != subject {
+				continue
+			}
+			switch {
+			case c.batch != nil:
+				// Batches may not go there: their calls go singly, and
+				// that server's later calls too, for a while.
 				delete(t.calls, id)
+				t.resendLocked(c)
+				continue
+			case c.hello:
+				t.helloLocked(c, false)
+				continue
+			}
+			if c.in == nil { // else resent with its batch
+				t.dropLocked(id, c)
 				lost = append(lost, c)
 			}
 		}

@@ -15,8 +15,10 @@
 // says otherwise, so that several clusters can share one NATS without
 // hearing each other:
 //
-//	<prefix>.<serverID>   calls to serverID, and control messages for them
-//	<inbox>.<callID>      answers, one reply subject per call
+//	<prefix>.<serverID>      calls to serverID, and control messages for them
+//	<prefix>.<serverID>.v2   batches of calls to serverID (see Batches)
+//	<inbox>.<callID>         answers, one reply subject per call
+//	<inbox>._                batches of answers
 //
 // A call is a NATS message on <prefix>.<serverID> whose body is the runtime
 // request envelope ([runtime.AppendRequest]) and whose reply subject is the
@@ -40,6 +42,33 @@
 //	        line, '1' when the server still runs that call, '0' when it does
 //	        not. An empty probe is a ping.
 //
+// # Batches
+//
+// Under load a Transport sends the calls it has for one server together,
+// several in one NATS message on <prefix>.<serverID>.v2, and the server
+// answers the calls of one caller that finish together in one message on
+// <inbox>._: NATS routes, and nats.go reads and writes, one message for
+// many calls, which plain request/reply cannot do. A lone call still goes
+// at once, in a batch of one. Each call of a batch is its own: it has its
+// own id, is charged to the budget, run and answered on its own, and its
+// name in probes and cancels is its inbox and id, as the reply subject of a
+// single call is; the control messages of a batched call go to the v2
+// subject, after the batch that carried it. A batch is the byte 2 and then,
+// per call, its id (uvarint), the length of its envelope (4 bytes, big
+// endian) and the envelope; a server drops unread a batch of more than 1024
+// calls, which no Transport sends (it closes a batch at 256 calls or 64
+// KiB, and sends a call over 16 KiB alone).
+//
+// Servers serve both subjects, so transports of releases before batches
+// keep calling them singly. A Transport sends a server batches only once the
+// server has answered a hello on its v2 subject with a batch of answers:
+// that server takes batches, and its answers reach the transport's inbox.
+// Until then, and for 30 seconds after a hello went unanswered, NATS found
+// nobody for a batch (a server of an older release took the id) or denied
+// publishing one, it sends that server's calls singly; calls of a batch
+// nobody took are sent again singly, so none fails for it.
+// [WithBatches](false) keeps a Transport or a Server on single calls.
+//
 // Control messages cost a server little whatever a publisher sends: a cancel
 // is one lookup; a probe is checked on the subscription's goroutine (at most
 // 128 KiB, fewer than 1000 lines, none empty: what a Transport sends) and
@@ -54,8 +83,9 @@
 // later calls waiting in arrival order, and the bytes of its calls and
 // queued answers are bounded by the runtime server's budget
 // ([runtime.WithServerBudget]); a call over it is answered ResourceExhausted
-// at once, on the subscription's goroutine, without being decoded. The
-// subscription never waits for a handler.
+// at once, on the subscription's goroutine, without being decoded. Each call
+// of a batch counts on its own, as if it had come alone. The subscription
+// never waits for a handler.
 //
 // # Failures
 //
@@ -90,12 +120,20 @@
 // one. NATS accounts and per-user permissions then decide who may publish
 // calls to which server and who may read the answers:
 //
-//	frontend connector-1: subscribe sessionrpc.connector-1, _INBOX_connector-1.>
+//	frontend connector-1: subscribe sessionrpc.connector-1, sessionrpc.connector-1.v2,
+//	                                _INBOX_connector-1.>
 //	                      publish   sessionrpc.connector-1 (for Serve's id check; optional)
-//	                      allow_responses: true (answers to its callers only)
+//	                                _INBOX_backend-1.> (batches of answers, per caller)
+//	                      allow_responses: true (answers to single calls)
 //	backend:              subscribe _INBOX_backend-1.>
-//	                      publish   sessionrpc.> (or the frontends it may call)
+//	                      publish   sessionrpc.> (or the frontends it may call,
+//	                                each as sessionrpc.<id> and sessionrpc.<id>.v2)
 //
+// A frontend that may not subscribe to its v2 subject, or may not publish to
+// its callers' inboxes (only answer to reply subjects), serves every call
+// singly: its callers' hellos go unanswered, and the server stops serving
+// batches at the first batch of answers NATS denies (its connection's error
+// handler hears of that one violation).
 // Give each user an inbox prefix of its own with nats.CustomInboxPrefix and
 // allow it to subscribe only there: whoever may subscribe to _INBOX.> reads
 // everyone's answers.

@@ -54,16 +54,26 @@ type network struct {
 	server *nats.Conn
 	tr     *natsrpc.Transport
 	opts   []natsrpc.Option
+	sopts  []natsrpc.ServerOption // besides opts
 }
 
-func newNetwork(t *testing.T, url string) rpctest.Network {
+// newNetwork returns a network whose transport and servers speak the wire
+// versions up to transportWire and serverWire (0: the newest).
+func newNetwork(t *testing.T, url string, transportWire, serverWire int) rpctest.Network {
 	opts := []natsrpc.Option{
 		natsrpc.WithSubjectPrefix(uniquePrefix()),
 		natsrpc.WithMaxPayload(64 << 10),
 		natsrpc.WithLogger(quiet),
 	}
 	n := &network{server: connect(t, url), opts: opts}
-	n.tr = natsrpc.NewTransport(connect(t, url), transportOpts(opts)...)
+	topts := transportOpts(opts)
+	if transportWire > 0 {
+		topts = append(topts, natsrpc.WithBatches(transportWire != 1))
+	}
+	if serverWire > 0 {
+		n.sopts = append(n.sopts, natsrpc.WithBatches(serverWire != 1))
+	}
+	n.tr = natsrpc.NewTransport(connect(t, url), topts...)
 	t.Cleanup(n.tr.Close)
 	return n
 }
@@ -71,7 +81,7 @@ func newNetwork(t *testing.T, url string) rpctest.Network {
 func (n *network) Transport() runtime.Transport { return n.tr }
 func (n *network) MaxPayload() int              { return 64 << 10 }
 func (n *network) Serve(id string, srv *runtime.Server) (rpctest.Listener, error) {
-	return natsrpc.Serve(n.server, id, srv, serverOpts(n.opts)...)
+	return natsrpc.Serve(n.server, id, srv, append(serverOpts(n.opts), n.sopts...)...)
 }
 
 // serverOpts returns opts as server options.

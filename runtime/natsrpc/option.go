@@ -46,6 +46,7 @@ type options struct {
 	maxConcurrent int
 	probeInterval time.Duration
 	logger        *slog.Logger
+	wire          int // the newest wire version spoken; see batch.go
 }
 
 func defaultOptions() options {
@@ -54,6 +55,7 @@ func defaultOptions() options {
 		maxPayload:    runtime.DefaultMaxPayload,
 		maxConcurrent: DefaultMaxConcurrentCalls,
 		probeInterval: DefaultProbeInterval,
+		wire:          batchVersion,
 	}
 }
 
@@ -120,4 +122,17 @@ func WithProbeInterval(d time.Duration) TransportOption {
 // as an answer it could not send. The default is [slog.Default].
 func WithLogger(l *slog.Logger) Option {
 	return bothOption(func(o *options) { o.logger = l })
+}
+
+// WithBatches(false) makes a [Transport] send every call singly, and a
+// [Server] serve single calls only: the wire of the releases before
+// batches (see Batches in the package documentation). Either still talks to
+// transports and servers that batch. Batches are on by default.
+func WithBatches(on bool) Option {
+	return bothOption(func(o *options) {
+		o.wire = 1
+		if on {
+			o.wire = batchVersion
+		}
+	})
 }

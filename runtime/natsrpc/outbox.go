@@ -1,6 +1,7 @@
 package natsrpc
 
 import (
+	"fmt"
 	goruntime "runtime"
 	"sync"
 
@@ -53,6 +54,13 @@ type outbox struct {
 	spareQueue []queued
 	busy       bool // a goroutine is publishing the queue
 	stopped    bool // nothing more may be queued; see [outbox.stop]
+
+	// groups gathers, while a batch is published, the answers to calls
+	// of batches by inbox; only the publishing goroutine uses it.
+	groups []answerGroup
+	// subjects caches the answer subject of each inbox (inbox + "_"),
+	// so that publishing does not build it anew; bounded.
+	subjects map[string]string
 
 	batches, answers uint64 // published so far, for tests
 }
@@ -144,9 +152,14 @@ func (s *Server) publishQueued() {
 
 		start := 0
 		for _, q := range queue {
-			s.send(q.c.reply, buf[start:q.end])
+			if q.c.reply != "" {
+				s.send(q.c.reply, buf[start:q.end])
+			} else {
+				s.group(q.c.key, buf[start:q.end])
+			}
 			start = q.end
 		}
+		s.flushGroups()
 		s.budget.Release(len(buf))
 		for _, q := range queue {
 			s.calls.delete(q.c)
@@ -161,4 +174,115 @@ func (s *Server) publishQueued() {
 	o.busy = false
 	o.idle.Broadcast()
 	o.mu.Unlock()
+}
+
+// answerGroup is a batch of answers being gathered for one caller's inbox.
+type answerGroup struct {
+	inbox string
+	buf   []byte
+}
+
+// maxGroups bounds the inboxes an outbox gathers answers for at once; the
+// answers for more are published as each group fills.
+const maxGroups = 64
+
+// group adds the answer env of call k, which came in a batch, to the batch
+// of answers for its inbox, publishing that batch first if the answer would
+// not fit. Only the goroutine publishing the outbox calls it.
+func (s *Server) group(k callKey, env []byte) {
+	o := &s.out
+	limit := s.batchLimit()
+	if len(env)+entryHeader+1 > limit {
+		// Too large to share a message: alone, or as the error that it is
+		// too large for NATS.
+		s.sendOne(k, env)
+		return
+	}
+	var g *answerGroup
+	for i := range o.groups {
+		if o.groups[i].inbox == k.inbox {
+			g = &o.groups[i]
+			break
+		}
+	}
+	if g == nil {
+		if len(o.groups) == maxGroups {
+			s.flushGroups()
+		}
+		if n := len(o.groups); n < cap(o.groups) {
+			o.groups = o.groups[:n+1] // keeping that group's buffer
+		} else {
+			o.groups = append(o.groups, answerGroup{})
+		}
+		g = &o.groups[len(o.groups)-1]
+		g.inbox = k.inbox
+		if cap(g.buf) == 0 {
+			g.buf = make([]byte, 0, 1024)
+		}
+		g.buf = append(g.buf[:0], batchVersion)
+	}
+	if len(g.buf)+len(env)+entryHeader > limit {
+		s.publishGroup(g)
+		g.buf = append(g.buf[:0], batchVersion)
+	}
+	g.buf = append(appendEntryHeader(g.buf, k.id, len(env)), env...)
+}
+
+// batchLimit is the size of the largest batch: maxBatchBytes, or the NATS
+// server's max_payload if smaller.
+func (s *Server) batchLimit() int {
+	if mp := int(s.nc.MaxPayload()); mp > 0 && mp < maxBatchBytes {
+		return mp
+	}
+	return maxBatchBytes
+}
+
+// sendOne publishes the answer env of call k as a batch of its own, or, if
+// NATS would not take it, its caller's ResourceExhausted error.
+func (s *Server) sendOne(k callKey, env []byte) {
+	bp := bufPool.Get().(*[]byte)
+	b := append(appendEntryHeader(append(*bp, batchVersion), k.id, len(env)), env...)
+	if mp := int(s.nc.MaxPayload()); mp > 0 && len(b) > mp {
+		b = append((*bp)[:0], batchVersion)
+		b = runtime.AppendResponse(appendEntryHeader(b, k.id, 0), &runtime.Response{Code: runtime.ResourceExhausted,
+			Message: fmt.Sprintf("natsrpc: answer of %d bytes exceeds the NATS server's max_payload of %d", len(env), mp)})
+		setEntryLen(b, 1, k.id)
+	}
+	s.send(s.answerSubject(k.inbox), b)
+	putBuf(bp, b)
+}
+
+// publishGroup publishes the answers gathered in g.
+func (s *Server) publishGroup(g *answerGroup) {
+	if len(g.buf) > 1 {
+		s.send(s.answerSubject(g.inbox), g.buf)
+	}
+}
+
+// flushGroups publishes every group and forgets them, keeping their
+// buffers for the next batch.
+func (s *Server) flushGroups() {
+	o := &s.out
+	for i := range o.groups {
+		s.publishGroup(&o.groups[i])
+		o.groups[i].inbox = ""
+		if cap(o.groups[i].buf) > retainBatch {
+			o.groups[i].buf = nil
+		}
+	}
+	o.groups = o.groups[:0]
+}
+
+// answerSubject returns the subject of the answer batches for inbox.
+func (s *Server) answerSubject(inbox string) string {
+	o := &s.out
+	if subj, ok := o.subjects[inbox]; ok {
+		return subj
+	}
+	subj := inbox + answerToken
+	if o.subjects == nil || len(o.subjects) >= maxCachedSubjects {
+		o.subjects = make(map[string]string)
+	}
+	o.subjects[inbox] = subj
+	return subj
 }

@@ -10,12 +10,12 @@ import (
 // and handlers finishing on many cores rarely meet on one lock.
 const registryShards = 32
 
-// registry is a server's calls in flight, by reply subject.
+// registry is a server's calls in flight, by name (see [callKey]).
 type registry struct {
 	seed   maphash.Seed
 	shards [registryShards]struct {
 		mu sync.Mutex
-		m  map[string]*serverCall
+		m  map[callKey]*serverCall
 		_  [40]byte // keep shards on separate cache lines
 	}
 }
@@ -23,42 +23,58 @@ type registry struct {
 func (r *registry) init() {
 	r.seed = maphash.MakeSeed()
 	for i := range r.shards {
-		r.shards[i].m = make(map[string]*serverCall)
+		r.shards[i].m = make(map[callKey]*serverCall)
 	}
 }
 
-func (r *registry) shard(reply string) int {
-	return int(maphash.String(r.seed, reply) % registryShards)
+func (r *registry) shard(k callKey) int {
+	return int((maphash.String(r.seed, k.inbox) + k.id) % registryShards)
 }
 
-func (r *registry) get(reply string) *serverCall {
-	sh := &r.shards[r.shard(reply)]
+func (r *registry) get(k callKey) *serverCall {
+	sh := &r.shards[r.shard(k)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return sh.m[reply]
+	return sh.m[k]
 }
 
-// has reports whether a call answers to reply; reply is not kept.
-func (r *registry) has(reply []byte) bool {
-	sh := &r.shards[maphash.Bytes(r.seed, reply)%registryShards]
+// cancel cancels the context of the call named k, if it runs. The context
+// is read under the lock, since the call is let go once it is answered.
+func (r *registry) cancel(k callKey) {
+	sh := &r.shards[r.shard(k)]
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.m[string(reply)] != nil
-}
-
-func (r *registry) put(c *serverCall) {
-	sh := &r.shards[r.shard(c.reply)]
-	sh.mu.Lock()
-	sh.m[c.reply] = c
+	var ctx interface{ Cancel() }
+	if c := sh.m[k]; c != nil {
+		ctx = c.ctx.(interface{ Cancel() })
+	}
 	sh.mu.Unlock()
+	if ctx != nil {
+		ctx.Cancel()
+	}
 }
 
-// delete forgets c, unless another call took its reply subject since.
-func (r *registry) delete(c *serverCall) {
-	sh := &r.shards[r.shard(c.reply)]
+// has reports whether the call named name runs.
+func (r *registry) has(name string) bool { return r.get(keyOf(name)) != nil }
+
+// putNew adds c unless a call of the same name runs; it reports whether it
+// did.
+func (r *registry) putNew(c *serverCall) bool {
+	sh := &r.shards[r.shard(c.key)]
 	sh.mu.Lock()
-	if sh.m[c.reply] == c {
-		delete(sh.m, c.reply)
+	defer sh.mu.Unlock()
+	if sh.m[c.key] != nil {
+		return false
+	}
+	sh.m[c.key] = c
+	return true
+}
+
+// delete forgets c, unless another call took its name since.
+func (r *registry) delete(c *serverCall) {
+	sh := &r.shards[r.shard(c.key)]
+	sh.mu.Lock()
+	if sh.m[c.key] == c {
+		delete(sh.m, c.key)
 	}
 	sh.mu.Unlock()
 }

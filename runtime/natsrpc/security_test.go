@@ -10,12 +10,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -309,8 +311,14 @@ func permissionUsers() []*server.User {
 		return u
 	}
 	return []*server.User{
-		user("connector-1", []string{"sessionrpc.connector-1"}, []string{"sessionrpc.connector-1", "_INBOX_connector-1.>"}, true),
+		// Serves batches: it may subscribe to them and publish batches of
+		// answers to its callers' inboxes.
+		user("connector-1", []string{"sessionrpc.connector-1", "_INBOX_backend-1.>"}, []string{"sessionrpc.connector-1", "sessionrpc.connector-1.v2", "_INBOX_connector-1.>"}, true),
+		// May not subscribe to batches: it serves its callers singly.
 		user("connector-2", nil, []string{"sessionrpc.connector-2", "_INBOX_connector-2.>"}, true),
+		// May subscribe to batches but only answer to reply subjects, as
+		// before batches: it serves its callers singly too.
+		user("connector-3", []string{}, []string{"sessionrpc.connector-3", "sessionrpc.connector-3.v2", "_INBOX_connector-3.>"}, true),
 		user("backend-1", []string{"sessionrpc.>"}, []string{"_INBOX_backend-1.>"}, false),
 		user("intruder", []string{"sessionrpc.connector-2"}, []string{"_INBOX_intruder.>"}, false),
 		// Allowed to call anyone, but connects with the default inbox
@@ -437,6 +445,53 @@ func TestServePermissions(t *testing.T) {
 	t.Logf("Serve without permission: %v", err)
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("refused Serve took %v", d)
+	}
+}
+
+// Frontends whose users may not subscribe to batches of calls, or may not
+// publish batches of answers (they may only answer to reply subjects, as
+// before batches), still serve every call, singly, and with the
+// permissions batches need a frontend serves them.
+func TestPermissionsWithoutBatches(t *testing.T) {
+	ns := startNATS(t, natsembed.WithUsers(permissionUsers()...))
+	for _, id := range []string{"connector-1", "connector-2", "connector-3"} {
+		fnc, _ := as(t, ns.URL(), id, false)
+		ran := greet(t, fnc, id)
+		bnc, _ := as(t, ns.URL(), "backend-1", false)
+		tr := natsrpc.NewTransport(bnc, natsrpc.WithLogger(quiet))
+		t.Cleanup(tr.Close)
+		client := runtime.NewClient(tr)
+		// Concurrent callers, over longer than a hello may wait, so that
+		// batches are tried where they are possible.
+		const callers, rounds = 8, 40
+		var wg sync.WaitGroup
+		errc := make(chan error, callers*rounds)
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					var res strRes
+					if err := client.Invoke(ctxFor(t, 10*time.Second), id, routeEcho, &strArgs{A0: "backend"}, &res); err != nil || res.R0 != "hello, backend" {
+						errc <- fmt.Errorf("call to %s: %q, %v", id, res.R0, err)
+						return
+					}
+					time.Sleep(75 * time.Millisecond)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Fatal(err)
+		}
+		if n := ran.Load(); n != callers*rounds {
+			t.Fatalf("%s: handler ran %d times, want %d", id, n, callers*rounds)
+		}
+		t.Logf("%s: %d calls, batches used: %v", id, callers*rounds, natsrpc.Batching(tr, id))
+		if want := id == "connector-1"; natsrpc.Batching(tr, id) != want {
+			t.Errorf("%s: batching %v, want %v", id, !want, want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,8 @@ type Server struct {
 	log           *slog.Logger
 	maxPayload    int
 	maxConcurrent int
-	sub           *nats.Subscription
+	sub           *nats.Subscription // version 1: single calls
+	sub2          *nats.Subscription // version 2: batches; nil when not served
 
 	workers *runtime.Workers[*serverCall] // run calls on reused goroutines
 	out     outbox                        // answers waiting to be published
@@ -63,20 +65,13 @@ const (
 // publishes its answer: the handler, through the outbox, or Close on its
 // behalf.
 type serverCall struct {
-	reply    string
+	key      callKey // its name, and its caller's address
+	reply    string  // where its answer goes; empty for a call of a batch, answered in one
 	call     runtime.Call
 	ctx      context.Context // call's, kept to cancel it after call is cleared
 	answered atomic.Bool
-	addr     replyAddr
 	peer     runtime.Peer
 }
-
-// replyAddr is a caller's address as NATS knows it: the subject its answer
-// goes to.
-type replyAddr string
-
-func (replyAddr) Network() string  { return "nats" }
-func (a replyAddr) String() string { return string(a) }
 
 // pingTimeout bounds how long [Serve] waits to learn whether its id is taken.
 const pingTimeout = 2 * time.Second
@@ -151,7 +146,44 @@ func Serve(nc *nats.Conn, serverID string, srv *runtime.Server, opts ...ServerOp
 			return nil, fmt.Errorf("natsrpc: serve %q: NATS denies this connection's user subscribing to %s: %w", serverID, subject, err)
 		}
 	}
+	if o.wire >= batchVersion {
+		watchDenials(nc, s, (*Server).onDenied)
+		s.serveBatches(subject + v2Suffix)
+	}
 	return s, nil
+}
+
+// serveBatches subscribes to the batches of calls on subject. Batches are
+// an addition: a server that may not subscribe to them serves its callers
+// singly, as their transports find out.
+func (s *Server) serveBatches(subject string) {
+	before := s.nc.LastError()
+	sub, err := s.nc.Subscribe(subject, s.onBatch)
+	if err != nil {
+		s.log.Warn("natsrpc: serving without batches", "server", s.id, "err", err)
+		return
+	}
+	if s.nc.IsConnected() && s.nc.FlushTimeout(flushTimeout) == nil {
+		if _, denied := deniedSince(s.nc, before, denySubscribe, subject); denied {
+			s.log.Warn("natsrpc: serving without batches: NATS denies this connection's user subscribing to them", "server", s.id, "subject", subject)
+			_ = sub.Unsubscribe()
+			return
+		}
+	}
+	s.mu.Lock()
+	s.sub2 = sub
+	s.mu.Unlock()
+}
+
+// unsubscribe ends the server's subscriptions.
+func (s *Server) unsubscribe() {
+	_ = s.sub.Unsubscribe()
+	s.mu.Lock()
+	sub2 := s.sub2
+	s.mu.Unlock()
+	if sub2 != nil {
+		_ = sub2.Unsubscribe()
+	}
 }
 
 // checkFree pings the server id and fails if anyone answers.
@@ -216,23 +248,37 @@ func (s *Server) onMsg(m *nats.Msg) {
 		s.mu.Unlock()
 		return // as dead
 	}
-	if s.calls.get(m.Reply) != nil {
-		s.mu.Unlock()
-		s.log.Warn("natsrpc: call with a reply subject in use dropped", "server", s.id, "reply", m.Reply)
-		return
+	c := &serverCall{key: keyOf(m.Reply), reply: m.Reply}
+	resp, ok := s.begin(c, m.Data)
+	s.mu.Unlock()
+	if ok {
+		s.start(c)
+	} else if resp != nil {
+		s.publish(m.Reply, resp)
 	}
-	c := &serverCall{reply: m.Reply, addr: replyAddr(m.Reply)}
-	c.peer.Addr = &c.addr
-	if resp, ok := s.ep.Begin(&c.call, m.Data, &c.peer, s.budget); !ok {
-		// Malformed, over budget, or shutting down: answered at once.
-		s.mu.Unlock()
-		s.publish(m.Reply, &resp)
-		return
+}
+
+// begin begins call c, of envelope env, and lists it. It reports false for
+// a call that will not run: with the answer to send at once (malformed,
+// over budget, shutting down), or with none when a call of the same name
+// runs, which only a broken or hostile caller sends. Under s.mu, so that
+// Close finds every call begun.
+func (s *Server) begin(c *serverCall, env []byte) (*runtime.Response, bool) {
+	if s.calls.get(c.key) != nil {
+		s.log.Warn("natsrpc: call with a name in use dropped", "server", s.id, "name", c.key.String())
+		return nil, false
+	}
+	c.peer.Addr = &c.key
+	if resp, ok := s.ep.Begin(&c.call, env, &c.peer, s.budget); !ok {
+		return &resp, false
 	}
 	c.ctx = c.call.Context()
-	s.calls.put(c)
-	s.mu.Unlock()
+	s.calls.putNew(c)
+	return nil, true
+}
 
+// start runs c on a worker, or queues it behind the handlers running.
+func (s *Server) start(c *serverCall) {
 	s.qmu.Lock()
 	if s.running < s.maxConcurrent {
 		s.running++
@@ -242,6 +288,65 @@ func (s *Server) onMsg(m *nats.Msg) {
 	}
 	s.waiting = append(s.waiting, c)
 	s.qmu.Unlock()
+}
+
+// onBatch runs on the batch subscription's goroutine for every message to
+// the server's v2 subject: a batch of calls, each begun as a call of its
+// own, or a control message for one of them. Like onMsg it never blocks,
+// and its work is bounded by maxServedBatch calls.
+func (s *Server) onBatch(m *nats.Msg) {
+	if m.Header != nil {
+		if kind := m.Header.Get(controlHeader); kind != "" {
+			s.onControl(kind, m)
+			return
+		}
+	}
+	inbox, ok := inboxOf(m.Reply)
+	if !ok || len(m.Data) == 0 || m.Data[0] != batchVersion {
+		s.log.Debug("natsrpc: malformed batch dropped", "server", s.id, "reply", m.Reply)
+		return
+	}
+	body := m.Data[1:]
+	n := 0
+	for rest := body; len(rest) > 0; n++ {
+		var ok bool
+		if _, _, rest, ok = nextEntry(rest); !ok || n == maxServedBatch {
+			s.log.Debug("natsrpc: malformed or oversized batch dropped", "server", s.id, "reply", m.Reply)
+			return
+		}
+	}
+	var refused []byte // a batch of answers to the calls that will not run
+	var start []*serverCall
+	s.mu.Lock()
+	if s.state == stopped {
+		s.mu.Unlock()
+		return // as dead
+	}
+	for rest := body; len(rest) > 0; {
+		id, env, next, _ := nextEntry(rest)
+		rest = next
+		c := &serverCall{key: callKey{inbox: inbox, id: id}}
+		resp, ok := s.begin(c, env)
+		if ok {
+			start = append(start, c)
+			continue
+		}
+		if resp != nil {
+			if refused == nil {
+				refused = append(make([]byte, 0, 256), batchVersion)
+			}
+			at := len(refused)
+			refused = runtime.AppendResponse(appendEntryHeader(refused, id, 0), resp)
+			setEntryLen(refused, at, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range start {
+		s.start(c)
+	}
+	if refused != nil {
+		s.send(inbox+answerToken, refused)
+	}
 }
 
 // maxIdleWorkers bounds the workers kept waiting for calls after a burst.
@@ -257,9 +362,7 @@ func (s *Server) onControl(kind string, m *nats.Msg) {
 	}
 	switch kind {
 	case controlCancel:
-		if c := s.calls.get(string(m.Data)); c != nil {
-			c.ctx.(interface{ Cancel() }).Cancel()
-		}
+		s.calls.cancel(keyOf(string(m.Data)))
 	case controlProbe:
 		if m.Reply == "" || !wellFormedProbe(m.Data) {
 			s.log.Debug("natsrpc: malformed probe dropped", "server", s.id, "bytes", len(m.Data))
@@ -270,6 +373,49 @@ func (s *Server) onControl(kind string, m *nats.Msg) {
 		default:
 			s.log.Debug("natsrpc: probe dropped: too many waiting", "server", s.id)
 		}
+	case controlHello:
+		if m.Sub == nil || m.Sub.Subject == s.subject || len(m.Data) != 0 {
+			return // hellos come on the v2 subject, empty
+		}
+		select {
+		case s.control <- m:
+		default:
+			s.log.Debug("natsrpc: hello dropped: too many waiting", "server", s.id)
+		}
+	}
+}
+
+// hello answers a transport's hello (see batch.go): a batch of answers to
+// its inbox, with one empty entry under the hello's id, so that the
+// transport learns that this server takes batches and that its answers
+// reach the transport's inbox.
+func (s *Server) hello(m *nats.Msg) {
+	k := keyOf(m.Reply)
+	if k.id == 0 {
+		return
+	}
+	b := appendEntryHeader([]byte{batchVersion}, k.id, 0)
+	if err := s.nc.Publish(k.inbox+answerToken, b); err != nil {
+		s.log.Debug("natsrpc: hello not answered", "server", s.id, "err", err)
+	}
+}
+
+// onDenied stops serving batches when NATS denies the server publishing a
+// batch of answers (to a subject ending in "._"): its user may answer only
+// to reply subjects, and callers' transports, whose hellos then go
+// unanswered or find nobody, call it singly.
+func (s *Server) onDenied(err error) {
+	verb, subject, ok := deniedSubject(err)
+	if !ok || verb != denyPublish || !strings.HasSuffix(subject, "."+answerToken) {
+		return
+	}
+	s.mu.Lock()
+	sub2 := s.sub2
+	s.sub2 = nil
+	s.mu.Unlock()
+	if sub2 != nil {
+		s.log.Warn("natsrpc: serving without batches: NATS denies this connection's user publishing batches of answers; allow it to publish to its callers' inboxes to serve batches", "server", s.id, "subject", subject)
+		_ = sub2.Unsubscribe()
 	}
 }
 
@@ -291,7 +437,7 @@ func wellFormedProbe(body []byte) bool {
 // stay far below it; a flood of probes beyond it is dropped.
 const maxProbeLinesPerSecond = 100_000
 
-// controlLoop answers probes until the server stops, within
+// controlLoop answers probes and hellos until the server stops, within
 // maxProbeLinesPerSecond.
 func (s *Server) controlLoop() {
 	defer s.loops.Done()
@@ -301,13 +447,21 @@ func (s *Server) controlLoop() {
 		if now := time.Now(); now.Sub(window) >= time.Second {
 			window, lines = now, 0
 		}
-		n := bytes.Count(m.Data, []byte{'\n'}) + 1
+		hello := m.Header.Get(controlHeader) == controlHello
+		n := 1 // a hello counts as a probe of one call
+		if !hello {
+			n = bytes.Count(m.Data, []byte{'\n'}) + 1
+		}
 		if lines+n > maxProbeLinesPerSecond {
-			s.log.Debug("natsrpc: probe dropped: too many probed calls this second", "server", s.id)
+			s.log.Debug("natsrpc: control message dropped: too many this second", "server", s.id)
 			continue
 		}
 		lines += n
-		s.probe(m)
+		if hello {
+			s.hello(m)
+		} else {
+			s.probe(m)
+		}
 	}
 }
 
@@ -323,7 +477,7 @@ func (s *Server) probe(m *nats.Msg) {
 	if len(m.Data) > 0 {
 		out = make([]byte, 0, bytes.Count(m.Data, []byte{'\n'})+1)
 		for line := range bytes.SplitSeq(m.Data, []byte{'\n'}) {
-			if s.calls.has(line) {
+			if s.calls.has(string(line)) {
 				out = append(out, probeRunning)
 			} else {
 				out = append(out, probeUnknown)
@@ -383,6 +537,21 @@ func (s *Server) publish(reply string, resp *runtime.Response) {
 	putBuf(bp, b)
 }
 
+// publishTo publishes resp to c's caller at once, bypassing the outbox: a
+// batch of one for a call that came in a batch.
+func (s *Server) publishTo(c *serverCall, resp *runtime.Response) {
+	if c.reply != "" {
+		s.publish(c.reply, resp)
+		return
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := append(*bp, batchVersion)
+	b = runtime.AppendResponse(appendEntryHeader(b, c.key.id, 0), resp)
+	setEntryLen(b, 1, c.key.id)
+	s.send(c.key.inbox+answerToken, b)
+	putBuf(bp, b)
+}
+
 // send publishes the response envelope b to reply. An envelope larger than
 // the NATS server's max_payload is answered with ResourceExhausted instead,
 // so that its caller learns why rather than waiting.
@@ -425,7 +594,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.state = stopped
 	s.mu.Unlock()
 	s.out.stop() // every handler has returned: wait until their answers are published
-	_ = s.sub.Unsubscribe()
+	s.unsubscribe()
 	s.workers.Close()
 	s.stopControl()
 	s.flush()
@@ -455,7 +624,7 @@ func (s *Server) Close() error {
 	waiting := s.takeWaiting()
 	// Unsubscribe first: a caller that retries on Unavailable then finds
 	// no responders rather than a dying server.
-	_ = s.sub.Unsubscribe()
+	s.unsubscribe()
 	s.workers.Close()
 	// Answers already queued are published; the calls whose handlers are
 	// still running are then claimed below, and answered Unavailable.
@@ -471,7 +640,7 @@ func (s *Server) Close() error {
 			if gone == nil {
 				gone = &runtime.Response{Code: runtime.Unavailable, Message: fmt.Sprintf("natsrpc: server %q stopped", s.id)}
 			}
-			s.publish(c.reply, gone)
+			s.publishTo(c, gone)
 		}
 	}
 	s.flush()

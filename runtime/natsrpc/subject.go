@@ -13,6 +13,7 @@ const (
 	controlHeader = "Sessionrpc-Control"
 	controlCancel = "cancel"
 	controlProbe  = "probe"
+	controlHello  = "hello" // on the v2 subject only; see batch.go
 )
 
 // Probe answers, one byte per probed call.

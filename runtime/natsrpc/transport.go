@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,12 +28,13 @@ type Transport struct {
 	probeEvery time.Duration
 	log        *slog.Logger
 	inbox      string // reply subjects are inbox + call id in base 36; ends in '.'
+	wire       int    // the newest wire version to speak
 
 	nextID atomic.Uint64
 	loops  sync.WaitGroup // the probe loop
 
 	subjectsMu sync.RWMutex
-	subjects   map[string]string // call subjects by server id; see subjectOf
+	subjects   map[string]*target // by server id; see targetOf
 
 	mu     sync.Mutex
 	sub    *nats.Subscription // answers; nil until the first call and after it is lost
@@ -42,20 +44,134 @@ type Transport struct {
 	closed bool
 }
 
-// call is one call, or one probe, awaiting its answer. Whoever removes it
-// from Transport.calls owns it: only they send on done, exactly once.
+// call is one call, one probe or one batch of calls, awaiting its answer.
+// Whoever removes it from Transport.calls owns it: only they send on done,
+// exactly once.
 type call struct {
-	reply    string
-	subject  string
+	reply    string // version 1: its reply subject; empty for a call sent in a batch
+	subject  string // where it was sent, and its control messages go
 	serverID string
+	tg       *target
 	epoch    uint64      // Transport.epoch when it was sent
 	probe    []uint64    // for a probe: the ids of the calls it asks about
 	done     chan answer // capacity 1
+
+	// A call sent in a batch points to the batch's record, which lists the
+	// calls (batch, set for a record only) and counts those still waiting
+	// (pending): the record goes when they have all gone.
+	in      *call
+	id      uint64 // a record's own id
+	batch   []uint64
+	pending int
+	hello   bool // the record of a hello (see batch.go)
+	// sent is set, under Transport.mu, once the batch that carries the call
+	// is published: a caller giving up before that leaves its cancel to
+	// the publisher, so that the cancel follows the call.
+	sent bool
 }
 
+// isCall reports whether c is a call, not a probe or the record of a batch
+// or of a hello.
+func (c *call) isCall() bool { return c.probe == nil && c.batch == nil && !c.hello }
+
+// answer is how a call ends: with the response envelope env, with NATS's
+// "no responders", with err, or with resend: sent in a batch that nobody
+// took, it is to be sent again singly.
 type answer struct {
-	msg *nats.Msg
-	err error
+	env          []byte
+	noResponders bool
+	err          error
+	resend       bool
+}
+
+// target is a server id as a transport calls it.
+type target struct {
+	serverID string
+	subject  string // version 1
+	subject2 string // version 2: batches
+	// ready is set once the server answered a hello: it takes batches,
+	// and its answers reach this transport. singleUntil is the mono time
+	// until which calls go singly all the same: NATS said nobody takes
+	// batches on subject2, denied publishing to it, or the hello went
+	// unanswered. helloAt is when the hello in flight, helloID, was sent.
+	ready       atomic.Bool
+	singleUntil atomic.Int64
+	helloAt     atomic.Int64
+	helloID     atomic.Uint64
+	out         sender
+}
+
+// singleFor is how long a transport sends a server's calls singly after
+// its batches or its hello found nobody: an old server is upgraded now and
+// then. helloTimeout is how long a hello may go unanswered.
+const (
+	singleFor    = 30 * time.Second
+	helloTimeout = 2 * time.Second
+)
+
+// batching reports whether a call to tg goes in a batch. Until the server
+// has answered a hello, calls go singly, and the first asks.
+func (t *Transport) batching(tg *target) bool {
+	if t.wire < batchVersion {
+		return false
+	}
+	now := mono()
+	if tg.singleUntil.Load() > now {
+		return false
+	}
+	if tg.ready.Load() {
+		return true
+	}
+	switch h := tg.helloAt.Load(); {
+	case h == 0:
+		if tg.helloAt.CompareAndSwap(0, now) {
+			t.sendHello(tg)
+		}
+	case now-h > int64(helloTimeout):
+		// The server's answers do not reach this transport's inbox.
+		if tg.helloAt.CompareAndSwap(h, 0) {
+			t.mu.Lock()
+			if c := t.calls[tg.helloID.Load()]; c != nil && c.hello {
+				delete(t.calls, c.id)
+			}
+			t.mu.Unlock()
+			tg.singleUntil.Store(now + int64(singleFor))
+		}
+	}
+	return false
+}
+
+// sendHello asks tg's server whether it takes batches (see batch.go).
+func (t *Transport) sendHello(tg *target) {
+	id := t.nextID.Add(1)
+	rec := &call{id: id, tg: tg, serverID: tg.serverID, subject: tg.subject2, hello: true}
+	tg.helloID.Store(id)
+	if err := t.register(id, rec); err != nil {
+		tg.helloAt.Store(0)
+		return
+	}
+	var scratch [96]byte
+	reply := string(strconv.AppendUint(append(scratch[:0], t.inbox...), id, 36))
+	if err := t.nc.PublishMsg(controlMsg(tg.subject2, reply, controlHello, nil)); err != nil {
+		t.forget(id)
+		tg.helloAt.Store(0)
+		tg.singleUntil.Store(mono() + int64(singleFor))
+	}
+}
+
+// helloLocked handles what came for hello record rec: an answer batch's
+// entry (ok), or NATS's "no responders".
+func (t *Transport) helloLocked(rec *call, ok bool) {
+	delete(t.calls, rec.id)
+	tg := rec.tg
+	if !tg.helloAt.CompareAndSwap(tg.helloAt.Load(), 0) {
+		return
+	}
+	if ok {
+		tg.ready.Store(true)
+	} else {
+		tg.singleUntil.Store(mono() + int64(singleFor))
+	}
 }
 
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan answer, 1)} }}
@@ -102,15 +218,17 @@ func NewTransport(nc *nats.Conn, opts ...TransportOption) *Transport {
 		probeEvery: o.probeInterval,
 		log:        o.logger,
 		inbox:      nc.NewInbox() + ".",
+		wire:       o.wire,
 		calls:      make(map[uint64]*call),
-		subjects:   make(map[string]string),
+		subjects:   make(map[string]*target),
 	}
 	t.watchDenials()
 	return t
 }
 
 // RoundTrip implements [runtime.Transport]: it publishes req to serverID's
-// subject and waits for the answer, ctx's end, or news that the server is
+// subject, in a batch with other calls to the same server when there are
+// some, and waits for the answer, ctx's end, or news that the server is
 // gone. It starts no goroutine.
 func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime.Request) (runtime.Response, error) {
 	if t.prefixErr != nil {
@@ -120,87 +238,145 @@ func (t *Transport) RoundTrip(ctx context.Context, serverID string, req *runtime
 		return runtime.Response{}, runtime.Errorf(runtime.ResourceExhausted,
 			"natsrpc: payload of %d bytes exceeds the limit of %d", len(req.Payload), t.maxPayload)
 	}
-	subject, err := t.subjectOf(serverID)
+	tg, err := t.targetOf(serverID)
 	if err != nil {
 		return runtime.Response{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return runtime.Response{}, runtime.ContextError(err)
+	batched := t.batching(tg)
+	for {
+		if err := ctx.Err(); err != nil {
+			return runtime.Response{}, runtime.ContextError(err)
+		}
+		resp, err, resend := t.roundTrip(ctx, serverID, tg, req, batched)
+		if !resend {
+			return resp, err
+		}
+		batched = false
 	}
+}
 
+// roundTrip makes one attempt at a call: resend reports that it went in a
+// batch nobody took, and must go again singly.
+func (t *Transport) roundTrip(ctx context.Context, serverID string, tg *target, req *runtime.Request, batched bool) (resp runtime.Response, err error, resend bool) {
 	c := callPool.Get().(*call)
 	id := t.nextID.Add(1)
-	var scratch [96]byte
-	c.reply = string(strconv.AppendUint(append(scratch[:0], t.inbox...), id, 36))
-	c.subject, c.serverID = subject, serverID
+	c.serverID, c.tg = serverID, tg
+	if batched {
+		c.subject = tg.subject2
+	} else {
+		var scratch [96]byte
+		c.reply = string(strconv.AppendUint(append(scratch[:0], t.inbox...), id, 36))
+		c.subject = tg.subject
+	}
 	if err := t.register(id, c); err != nil {
 		release(c)
-		return runtime.Response{}, err
+		return runtime.Response{}, err, false
 	}
 
-	bp := bufPool.Get().(*[]byte)
-	buf := runtime.AppendRequest(*bp, req)
-	size := len(buf)
-	err = t.nc.PublishRequest(subject, c.reply, buf)
-	putBuf(bp, buf)
+	if batched {
+		t.sendBatched(tg, id, req)
+	} else {
+		bp := bufPool.Get().(*[]byte)
+		buf := runtime.AppendRequest(*bp, req)
+		size := len(buf)
+		err = t.nc.PublishRequest(c.subject, c.reply, buf)
+		putBuf(bp, buf)
+		if err != nil {
+			err = t.publishError(err, serverID, size)
+		}
+	}
 	if err != nil {
 		if !t.forget(id) {
 			<-c.done // lost with the connection meanwhile; the publish error says more
 		}
 		release(c)
-		return runtime.Response{}, t.publishError(err, serverID, size)
+		return runtime.Response{}, err, false
 	}
 
 	select {
 	case a := <-c.done:
 		release(c)
-		return answerOf(serverID, a)
+		resp, err = answerOf(serverID, a)
+		return resp, err, a.resend
 	case <-ctx.Done():
 	}
-	if !t.forget(id) {
+	listed, sent := t.forgetSent(id, c)
+	if !listed {
 		// The answer raced the caller's deadline: it still counts.
 		a := <-c.done
 		release(c)
-		return answerOf(serverID, a)
+		resp, err = answerOf(serverID, a)
+		if a.resend {
+			return runtime.Response{}, runtime.ContextError(ctx.Err()), false
+		}
+		return resp, err, false
 	}
-	reply := c.reply
+	subject, name := c.subject, t.nameOf(id, c)
 	release(c)
 	err = ctx.Err()
-	if err != context.DeadlineExceeded {
+	if err != context.DeadlineExceeded && sent {
 		// The deadline travelled with the call and ends the handler by
-		// itself; a cancellation must be told.
-		if perr := t.nc.PublishMsg(controlMsg(subject, "", controlCancel, []byte(reply))); perr != nil {
+		// itself; a cancellation must be told, on the subject the call
+		// went to, so that it arrives after the call.
+		if perr := t.nc.PublishMsg(controlMsg(subject, "", controlCancel, []byte(name))); perr != nil {
 			t.log.Debug("natsrpc: cancel not sent", "server", serverID, "err", perr)
 		}
 	}
-	return runtime.Response{}, runtime.ContextError(err)
+	return runtime.Response{}, runtime.ContextError(err), false
 }
 
-// maxCachedSubjects bounds the call subjects a transport keeps, so that a
-// process calling ever new server ids does not grow it without end; the
-// subjects of the ids beyond are built on every call.
+// nameOf returns the name of call id, c, as its server knows it: its reply
+// subject, or for a call sent in a batch the one it would have had.
+func (t *Transport) nameOf(id uint64, c *call) string {
+	if c.reply != "" {
+		return c.reply
+	}
+	return t.inbox + strconv.FormatUint(id, 36)
+}
+
+// maxCachedSubjects bounds the servers a transport keeps the subjects (and
+// the batching state) of, so that a process calling ever new server ids
+// does not grow it without end; the calls to the ids beyond are sent singly,
+// with subjects built on every call.
 const maxCachedSubjects = 1024
 
-// subjectOf returns the subject of serverID's calls. A process calls the
-// same few servers over and over, and building the subject anew cost an
-// allocation per call, so subjects are kept.
-func (t *Transport) subjectOf(serverID string) (string, error) {
+// targetOf returns serverID as t calls it. A process calls the same few
+// servers over and over, and building the subjects anew cost an
+// allocation per call, so they are kept, with the batch being gathered for
+// each.
+func (t *Transport) targetOf(serverID string) (*target, error) {
 	t.subjectsMu.RLock()
-	subject, ok := t.subjects[serverID]
+	tg, ok := t.subjects[serverID]
 	t.subjectsMu.RUnlock()
 	if ok {
-		return subject, nil
+		return tg, nil
 	}
 	subject, err := callSubject(t.prefix, serverID)
 	if err != nil {
+		return nil, err
+	}
+	tg = &target{serverID: serverID, subject: subject, subject2: subject + v2Suffix}
+	tg.out.init(t, tg)
+	t.subjectsMu.Lock()
+	defer t.subjectsMu.Unlock()
+	if old, ok := t.subjects[serverID]; ok {
+		return old, nil
+	}
+	if len(t.subjects) < maxCachedSubjects {
+		t.subjects[serverID] = tg
+	} else {
+		tg.singleUntil.Store(math.MaxInt64) // not shared: no batch to join
+	}
+	return tg, nil
+}
+
+// subjectOf returns the subject of serverID's calls.
+func (t *Transport) subjectOf(serverID string) (string, error) {
+	tg, err := t.targetOf(serverID)
+	if err != nil {
 		return "", err
 	}
-	t.subjectsMu.Lock()
-	if len(t.subjects) < maxCachedSubjects {
-		t.subjects[serverID] = subject
-	}
-	t.subjectsMu.Unlock()
-	return subject, nil
+	return tg.subject, nil
 }
 
 // register lists c under id, starting the answer subscription if need be.
@@ -221,14 +397,40 @@ func (t *Transport) register(id uint64, c *call) error {
 // was not, its answer is on its way to c.done.
 func (t *Transport) forget(id uint64) bool {
 	t.mu.Lock()
-	_, ok := t.calls[id]
-	delete(t.calls, id)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	c, ok := t.calls[id]
+	if ok {
+		t.dropLocked(id, c)
+	}
 	return ok
 }
 
+// forgetSent is forget for call id, c, that also reports whether c was
+// sent: a single call always is; a call still waiting for its batch is not.
+func (t *Transport) forgetSent(id uint64, c *call) (listed, sent bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sent = c.reply != "" || c.sent
+	if _, listed = t.calls[id]; listed {
+		t.dropLocked(id, c)
+	}
+	return listed, sent
+}
+
+// dropLocked removes call id, c, from t.calls, and its batch's record once
+// no call of the batch waits any more.
+func (t *Transport) dropLocked(id uint64, c *call) {
+	delete(t.calls, id)
+	if rec := c.in; rec != nil {
+		c.in = nil
+		if rec.pending--; rec.pending == 0 && t.calls[rec.id] == rec {
+			delete(t.calls, rec.id)
+		}
+	}
+}
+
 func release(c *call) {
-	c.reply, c.subject, c.serverID = "", "", ""
+	c.reply, c.subject, c.serverID, c.tg, c.in, c.sent = "", "", "", nil, nil, false
 	callPool.Put(c)
 }
 
@@ -281,7 +483,7 @@ func (t *Transport) loseWith(sub *nats.Subscription, err error) {
 	}
 	t.mu.Unlock()
 	for _, c := range lost {
-		if c.probe == nil {
+		if c.isCall() {
 			c.done <- answer{err: err}
 		}
 	}
@@ -302,10 +504,15 @@ func (t *Transport) Close() {
 	t.loops.Wait()
 }
 
-// onAnswer runs on the answer subscription's goroutine for every answer.
+// onAnswer runs on the answer subscription's goroutine for every answer: a
+// batch of answers, or the answer to one call, probe or batch of calls.
 func (t *Transport) onAnswer(m *nats.Msg) {
 	rest, ok := strings.CutPrefix(m.Subject, t.inbox)
 	if !ok {
+		return
+	}
+	if rest == answerToken {
+		t.onAnswers(m.Data)
 		return
 	}
 	id, err := strconv.ParseUint(rest, 36, 64)
@@ -318,16 +525,71 @@ func (t *Transport) onAnswer(m *nats.Msg) {
 		t.mu.Unlock()
 		return // its caller gave up
 	}
-	delete(t.calls, id)
-	if c.probe == nil {
+	switch {
+	case c.batch != nil:
+		// Only NATS answers a batch's own subject: nobody serves
+		// batches there. Its calls go again, singly.
+		delete(t.calls, id)
+		if isNoResponders(m) {
+			t.resendLocked(c)
+		}
 		t.mu.Unlock()
-		c.done <- answer{msg: m}
+	case c.hello:
+		if isNoResponders(m) {
+			t.helloLocked(c, false)
+		}
+		t.mu.Unlock()
+	case c.probe == nil:
+		t.dropLocked(id, c)
+		t.mu.Unlock()
+		c.done <- answer{env: m.Data, noResponders: isNoResponders(m)}
+	default:
+		delete(t.calls, id)
+		lost := t.judgeLocked(c, m)
+		t.mu.Unlock()
+		for _, l := range lost {
+			l.c.done <- answer{err: l.err}
+		}
+	}
+}
+
+// onAnswers hands out a batch of answers.
+func (t *Transport) onAnswers(data []byte) {
+	if len(data) == 0 || data[0] != batchVersion {
+		t.log.Warn("natsrpc: malformed batch of answers dropped", "bytes", len(data))
 		return
 	}
-	lost := t.judgeLocked(c, m)
-	t.mu.Unlock()
-	for _, l := range lost {
-		l.c.done <- answer{err: l.err}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for rest := data[1:]; len(rest) > 0; {
+		id, env, next, ok := nextEntry(rest)
+		if !ok {
+			t.log.Warn("natsrpc: malformed batch of answers cut short", "bytes", len(data))
+			return
+		}
+		rest = next
+		switch c := t.calls[id]; {
+		case c == nil:
+		case c.isCall():
+			t.dropLocked(id, c)
+			c.done <- answer{env: env} // capacity 1: never blocks
+		case c.hello:
+			t.helloLocked(c, true)
+		}
+	}
+}
+
+// resendLocked makes the calls of batch rec that still wait go again
+// singly, and the calls to rec's server go singly for a while.
+func (t *Transport) resendLocked(rec *call) {
+	rec.tg.ready.Store(false)
+	rec.tg.singleUntil.Store(mono() + int64(singleFor))
+	for _, id := range rec.batch {
+		if c := t.calls[id]; c != nil && c.in == rec {
+			c.in = nil
+			delete(t.calls, id)
+			c.done <- answer{resend: true}
+		}
 	}
 }
 
@@ -353,7 +615,7 @@ func (t *Transport) judgeLocked(p *call, m *nats.Msg) []lostCall {
 		if c == nil {
 			continue
 		}
-		delete(t.calls, id)
+		t.dropLocked(id, c)
 		var err error
 		if gone {
 			err = runtime.Errorf(runtime.Unavailable, "natsrpc: server %q is gone (no responders)", p.serverID)
@@ -403,7 +665,7 @@ func (t *Transport) probes() []*nats.Msg {
 	t.epoch++
 	var batches map[string][]*batch
 	for id, c := range t.calls {
-		if c.epoch+1 >= t.epoch {
+		if c.epoch+1 >= t.epoch || c.batch != nil || c.hello {
 			continue
 		}
 		if c.probe != nil {
@@ -420,7 +682,7 @@ func (t *Transport) probes() []*nats.Msg {
 		}
 		b := bs[len(bs)-1]
 		b.ids = append(b.ids, id)
-		b.body = append(append(b.body, c.reply...), '\n')
+		b.body = append(append(b.body, t.nameOf(id, c)...), '\n')
 	}
 	var msgs []*nats.Msg
 	for subject, bs := range batches {
@@ -448,13 +710,13 @@ func (t *Transport) publishError(err error, serverID string, size int) error {
 }
 
 func answerOf(serverID string, a answer) (runtime.Response, error) {
-	if a.err != nil {
+	if a.err != nil || a.resend {
 		return runtime.Response{}, a.err
 	}
-	if isNoResponders(a.msg) {
+	if a.noResponders {
 		return runtime.Response{}, fmt.Errorf("%w: natsrpc: no server %q (no responders)", runtime.ErrNotDelivered, serverID)
 	}
-	resp, err := runtime.ParseResponse(a.msg.Data)
+	resp, err := runtime.ParseResponse(a.env)
 	if err != nil {
 		return runtime.Response{}, runtime.Errorf(runtime.Internal, "natsrpc: malformed answer from %q: %v", serverID, err)
 	}

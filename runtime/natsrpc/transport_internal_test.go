@@ -11,7 +11,7 @@ import (
 // Call subjects are built once per server id, up to a bound; beyond it they
 // are still right, only built anew; invalid ids are refused, not kept.
 func TestSubjectOfCaches(t *testing.T) {
-	tr := &Transport{prefix: "p", subjects: make(map[string]string)}
+	tr := &Transport{prefix: "p", subjects: make(map[string]*target)}
 	first, err := tr.subjectOf("srv-1")
 	if err != nil || first != "p.srv-1" {
 		t.Fatalf("subjectOf(srv-1) = %q, %v", first, err)

@@ -22,6 +22,7 @@ type serverCall struct {
 	ctx  context.Context // call's, kept to cancel it after call is cleared
 	body []byte          // the request envelope
 	buf  []byte          // a buffer of the call's own that body is copied into
+	out  []byte          // a buffer of the call's own that its result is encoded into
 }
 
 type serverShard struct {
@@ -29,6 +30,9 @@ type serverShard struct {
 	calls map[uint64]*serverCall
 	_     [48]byte
 }
+
+// outBuffer is the capacity a call's result buffer starts with.
+const outBuffer = 256
 
 // lingerPeriod is how long a drained connection waits for the client to
 // close its side before closing anyway.
@@ -284,9 +288,17 @@ func (sc *serverConn) start(f frame) error {
 // starts the next call waiting, if any.
 func (sc *serverConn) handle(c *serverCall) {
 	for c != nil {
-		resp := sc.s.ep.Serve(&c.call)
+		if c.out == nil {
+			c.out = make([]byte, 0, outBuffer)
+		}
+		// The answer is copied into the writer's queue before the call
+		// ends, so its payload may live in c.out, kept for the next call.
+		resp := sc.s.ep.ServeAppend(&c.call, c.out)
 		if sc.take(c.id, c) != nil {
 			sc.respond(c.id, &resp)
+		}
+		if n := cap(resp.Payload); n > cap(c.out) && n <= retainMax {
+			c.out = resp.Payload[:0]
 		}
 		sc.finish(c)
 		c = sc.next()

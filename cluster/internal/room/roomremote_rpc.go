@@ -11,8 +11,8 @@ import (
 	"github.com/sessionrpc/sessionrpc/runtime/jsonwire"
 )
 
-// This file needs a runtime that supports generated code of version 1.
-const _ = runtime.SupportPackageIsVersion1
+// This file needs a runtime that supports generated code of version 2.
+const _ = runtime.SupportPackageIsVersion2
 
 // Routes of service room.roomRemote.
 const (
@@ -39,20 +39,20 @@ func NewRoomRemoteClient(inv runtime.Invoker) *RoomRemoteClient {
 //
 // It calls route room.roomRemote.join on server serverID.
 func (c *RoomRemoteClient) Join(ctx context.Context, serverID string, uid string) (string, error) {
-	args := &_RoomRemote_Join_Args{A0: uid}
-	var out _RoomRemote_Join_Result
-	err := c.inv.Invoke(ctx, serverID, RoomRemoteJoinRoute, args, &out)
-	return out.R0, err
+	var out _RoomRemote_Join_Call
+	out.args = _RoomRemote_Join_Args{A0: uid}
+	err := c.inv.Invoke(ctx, serverID, RoomRemoteJoinRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // Reload makes the server reload its configuration, returning its id.
 //
 // It calls route room.roomRemote.reload on server serverID.
 func (c *RoomRemoteClient) Reload(ctx context.Context, serverID string) (string, error) {
-	args := &_RoomRemote_Reload_Args{}
-	var out _RoomRemote_Reload_Result
-	err := c.inv.Invoke(ctx, serverID, RoomRemoteReloadRoute, args, &out)
-	return out.R0, err
+	var out _RoomRemote_Reload_Call
+	out.args = _RoomRemote_Reload_Args{}
+	err := c.inv.Invoke(ctx, serverID, RoomRemoteReloadRoute, &out.args, &out.result)
+	return out.result.R0, err
 }
 
 // RegisterRoomRemoteServer registers impl on r to serve service room.roomRemote.
@@ -69,13 +69,21 @@ var _RoomRemote_ServiceDesc = runtime.ServiceDesc{
 			Route:     RoomRemoteJoinRoute,
 			NewArgs:   func() any { return &_RoomRemote_Join_Args{} },
 			NewResult: func() any { return &_RoomRemote_Join_Result{} },
-			Handler:   _RoomRemote_Join_Handler,
+			NewCall: func() (any, any) {
+				c := &_RoomRemote_Join_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _RoomRemote_Join_Handler,
 		},
 		{
 			Route:     RoomRemoteReloadRoute,
 			NewArgs:   func() any { return &_RoomRemote_Reload_Args{} },
 			NewResult: func() any { return &_RoomRemote_Reload_Result{} },
-			Handler:   _RoomRemote_Reload_Handler,
+			NewCall: func() (any, any) {
+				c := &_RoomRemote_Reload_Call{}
+				return &c.args, &c.result
+			},
+			Handler: _RoomRemote_Reload_Handler,
 		},
 	},
 }
@@ -149,6 +157,13 @@ func (v *_RoomRemote_Join_Result) DecodeJSON(data []byte) error {
 	return d.Err()
 }
 
+// _RoomRemote_Join_Call holds the arguments and the result of one call of
+// [RoomRemote.Join], so that a call makes them in one allocation.
+type _RoomRemote_Join_Call struct {
+	args   _RoomRemote_Join_Args
+	result _RoomRemote_Join_Result
+}
+
 // _RoomRemote_Reload_Args holds the arguments of [RoomRemote.Reload] on the wire.
 type _RoomRemote_Reload_Args struct{}
 
@@ -197,4 +212,11 @@ func (v *_RoomRemote_Reload_Result) DecodeJSON(data []byte) error {
 		}
 	}
 	return d.Err()
+}
+
+// _RoomRemote_Reload_Call holds the arguments and the result of one call of
+// [RoomRemote.Reload], so that a call makes them in one allocation.
+type _RoomRemote_Reload_Call struct {
+	args   _RoomRemote_Reload_Args
+	result _RoomRemote_Reload_Result
 }

@@ -1,7 +1,8 @@
 // Package longnames has names long enough that generated lines must break
 // to stay within 100 columns: signatures, calls, composite literals, the
-// functions of the service descriptor, and the route constants, which stop
-// aligning.
+// functions of the service descriptor, the route constants, which stop
+// aligning, and the generated JSON of nested values: constant text split
+// across appends, and calls whose function literals break.
 package longnames
 
 import (
@@ -13,6 +14,20 @@ import (
 type QueueTicket struct {
 	Identifier string
 	EnqueuedAt time.Time
+}
+
+// RegionalQueuePreferences are a player's preferences, nested deep enough,
+// under names long enough, that their generated JSON must break.
+type RegionalQueuePreferences struct {
+	PreferredRegions []string                       `json:"preferredRegionIdentifiersInOrderOfPreference"`
+	LatencyLimits    map[string]int64               `json:"maximumAcceptableLatencyPerRegionInMilliseconds,omitempty"`
+	Fallback         *FallbackRegionSelectionPolicy `json:"fallbackRegionSelectionPolicyWhenEveryPreferredRegionIsFullOrUnreachable"`
+}
+
+// FallbackRegionSelectionPolicy says where a player goes when no preferred
+// region has room.
+type FallbackRegionSelectionPolicy struct {
+	RegionIdentifiersToTryInOrderOfChoice [][]map[string]string `json:"regionIdentifiersToTryInOrderWhenEveryPreferredRegionIsFullOrUnreachable"`
 }
 
 // MatchmakingCoordinator puts players into matches.
@@ -28,6 +43,10 @@ type MatchmakingCoordinator interface {
 	Enqueue(ctx context.Context, playerIdentifier string, preferredRegions []string,
 		skillRatingsByGameMode map[string]float64, partyMemberIdentifiers []string,
 		maximumAcceptableLatency time.Duration) (QueueTicket, error)
+
+	// UpdateRegionalQueuePreferences replaces a player's preferences.
+	UpdateRegionalQueuePreferences(ctx context.Context, playerIdentifier string,
+		regionalQueuePreferences RegionalQueuePreferences) (RegionalQueuePreferences, error)
 
 	// Leave takes a player out of every queue.
 	Leave(ctx context.Context, playerIdentifier string) error

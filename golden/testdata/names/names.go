@@ -20,12 +20,13 @@ type Clash interface {
 	Imports(ctx context.Context, context string, runtime int, jsonwire bool, session session.ID) (string, error)
 
 	// Locals takes names the client stub uses; its own context parameter
-	// is called c.
+	// is called c. Its stub has a result, and keeps the arguments in out
+	// with it: args is no local of it and keeps its name.
 	Locals(c context.Context, ctx string, ctx2 string, out int, err string, serverID string, inv string, args string) (string, error)
 
 	// ErrOnly has no result, so its stub uses neither out nor err, but
-	// nil.
-	ErrOnly(ctx context.Context, out string, err string, nil int) error
+	// nil and args.
+	ErrOnly(ctx context.Context, out string, err string, nil int, args string) error
 
 	// Blank has blank parameters, and one named like the first free name.
 	Blank(ctx context.Context, _ string, _ int, a1 bool) error

@@ -24,8 +24,8 @@ func (c clash) Locals(_ context.Context, ctx, ctx2 string, out int, err, serverI
 	return join(ctx, ctx2, out, err, serverID, inv, args), nil
 }
 
-func (c clash) ErrOnly(_ context.Context, out, err string, n int) error {
-	c.got <- join(out, err, n)
+func (c clash) ErrOnly(_ context.Context, out, err string, n int, args string) error {
+	c.got <- join(out, err, n, args)
 	return nil
 }
 
@@ -73,8 +73,8 @@ func TestArgumentsKeepTheirPlaces(t *testing.T) {
 	check("Imports", s, err, "ctx 1 true 2")
 	s, err = c.Locals(ctx, "s", "a", "b", 3, "d", "e", "f", "g")
 	check("Locals", s, err, "a b 3 d e f g")
-	err = c.ErrOnly(ctx, "s", "o", "e", 4)
-	check("ErrOnly", <-impl.got, err, "o e 4")
+	err = c.ErrOnly(ctx, "s", "o", "e", 4, "a")
+	check("ErrOnly", <-impl.got, err, "o e 4 a")
 	err = c.Blank(ctx, "s", "x", 5, true)
 	check("Blank", <-impl.got, err, "x 5 true")
 	n, err := c.Unnamed(ctx, "s", "ab", []byte("c"))

@@ -5,6 +5,9 @@ import "context"
 // SClient is declared by hand, where rpcgen would generate it.
 type SClient struct{}
 
+// _S_Get_Call is declared by hand, where rpcgen would generate it.
+type _S_Get_Call struct{}
+
 // S has proxies whose names clash.
 //
 //rpcgen:service t.s
@@ -13,4 +16,5 @@ type SClient struct{}
 //rpcgen:proxy Bound sid
 type S interface {
 	Kick(ctx context.Context, sid string) error
+	Get(ctx context.Context, sid string) (string, error)
 }
