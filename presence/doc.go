@@ -46,7 +46,7 @@
 // machine, and fails past 5 s). A burst of changes queues, and changes of
 // one uid coalesce into one write: the lag is then the burst's distinct uids
 // over the workers, times a round trip (a mass login of 300,000 users on one
-// embedded NATS server took 34 s to index, bench -scale). While JetStream is
+// embedded NATS server took 22 s to index, bench -scale). While JetStream is
 // unavailable, the writes wait and are tried again, and the index lags by
 // that long. [Frontend.Sync] waits until the index has every change made
 // before it.
