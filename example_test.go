@@ -21,6 +21,10 @@ type kicked struct{}
 
 func (kicked) Kick(reason string) { fmt.Println("client told:", reason) }
 func (kicked) Close()             {}
+func (kicked) Send(route string, msg []byte) error {
+	fmt.Println("client pushed:", route, string(msg))
+	return nil
+}
 
 // The README's backend session API, over TCP: a frontend holds the
 // sessions, a backend reads, binds, pushes to and kicks them.

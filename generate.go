@@ -12,7 +12,10 @@
 //   - cluster: discovery on NATS (members, their types, addresses and
 //     incarnations), a membership-backed TCP resolver, calls by server type;
 //   - session: the frontend session store;
-//   - sessionremote: sys.sessionRemote and the backend session API;
+//   - sessionremote: sys.sessionRemote, the backend session API, and the
+//     session that travels with a call;
+//   - presence: where users are across the cluster, calls on a user
+//     everywhere, session events;
 //   - otelrpc and slogrpc: OpenTelemetry tracing and metrics, and log/slog
 //     logging, of calls and sessions;
 //   - gen and cmd/rpcgen: the generator.
@@ -21,5 +24,5 @@
 // generated file: run go generate in the repository root.
 package sessionrpc
 
-//go:generate go run ./cmd/rpcgen ./sessionremote ./internal/e2e ./cmd/tracesvg
-//go:generate go run ./cmd/rpcgen ./cluster/internal/room
+//go:generate go run ./cmd/rpcgen ./sessionremote ./presence ./internal/e2e ./cmd/tracesvg
+//go:generate go run ./cmd/rpcgen ./cluster/internal/room ./internal/roomhandler

@@ -63,11 +63,13 @@ type scaleResult struct {
 }
 
 type scaleConfig struct {
-	json  bool
-	sizes []int
-	idle  time.Duration
-	bound time.Duration
-	views int // extra views the memory measurement starts; 0: enough to outweigh noise
+	json     bool
+	sizes    []int
+	presence []int // frontends of each presence row (presence.go)
+	sessions int   // bound sessions per frontend in the presence rows
+	idle     time.Duration
+	bound    time.Duration
+	views    int // extra views the memory measurement starts; 0: enough to outweigh noise
 }
 
 // isScale reports whether args ask for the -scale mode.
@@ -85,10 +87,12 @@ func parseScaleFlags(args []string, stderr io.Writer) (scaleConfig, error) {
 	fs := flag.NewFlagSet("bench -scale", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg scaleConfig
-	var sizes string
-	fs.Bool("scale", true, "measure discovery at -sizes servers")
+	var sizes, presenceSizes string
+	fs.Bool("scale", true, "measure discovery at -sizes servers, and presence at -presence-sizes frontends")
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of a table")
-	fs.StringVar(&sizes, "sizes", "10,100,300", "comma-separated `servers` of each row")
+	fs.StringVar(&sizes, "sizes", "10,100,300", "comma-separated `servers` of each discovery row; empty for none")
+	fs.StringVar(&presenceSizes, "presence-sizes", "10,100,300", "comma-separated `frontends` of each presence row; empty for none")
+	fs.IntVar(&cfg.sessions, "sessions", 1000, "bound sessions per frontend in the presence rows")
 	fs.DurationVar(&cfg.idle, "idle", 5*time.Second, "length of the idle measurement")
 	fs.DurationVar(&cfg.bound, "bound", cluster.DefaultLeaveBound, "the members' leave bound")
 	if err := fs.Parse(args); err != nil {
@@ -97,17 +101,37 @@ func parseScaleFlags(args []string, stderr io.Writer) (scaleConfig, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	for s := range strings.SplitSeq(sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 2 {
-			return cfg, fmt.Errorf("bad -sizes entry %q: want at least 2 servers", s)
-		}
-		cfg.sizes = append(cfg.sizes, n)
+	var err error
+	if cfg.sizes, err = parseSizes("-sizes", sizes, 2); err != nil {
+		return cfg, err
+	}
+	if cfg.presence, err = parseSizes("-presence-sizes", presenceSizes, 1); err != nil {
+		return cfg, err
+	}
+	if cfg.sessions < 1 {
+		return cfg, errors.New("-sessions must be at least 1")
 	}
 	if cfg.idle <= 0 {
 		return cfg, errors.New("-idle must be positive")
 	}
 	return cfg, nil
+}
+
+// parseSizes parses a comma-separated list of sizes of at least least; an
+// empty list is none.
+func parseSizes(flag, list string, least int) ([]int, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	var out []int
+	for s := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < least {
+			return nil, fmt.Errorf("bad %s entry %q: want at least %d", flag, s, least)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // runScale is -scale: one row per size.
@@ -130,14 +154,38 @@ func runScale(args []string, stdout, stderr io.Writer) error {
 		}
 		out = append(out, r)
 	}
+	prows, err := runPresence(cfg.presence, cfg.sessions, stderr)
+	if err != nil {
+		return err
+	}
+	for _, r := range prows {
+		if r.Failed != "" {
+			failed = append(failed, fmt.Sprintf("presence, %d frontends, %s: %s", r.Frontends, r.Mode, r.Failed))
+		}
+	}
 
 	if cfg.json {
-		err = writeJSON(stdout, out)
+		rows := make([]any, 0, len(out)+len(prows))
+		for _, r := range out {
+			rows = append(rows, r)
+		}
+		for _, r := range prows {
+			rows = append(rows, r)
+		}
+		err = writeJSON(stdout, rows)
 	} else {
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "servers\tjoin ms\tleave ms\tidle msgs/s\tidle deliveries/s\tidle CPU %%\tview bytes/member\tload avg\t\n")
 		for _, r := range out {
 			fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n", r.Servers, r.JoinMS, r.LeaveMS, r.IdleMsgsPerS, r.IdleDeliveriesPerS, r.IdleCPUPct, r.WatcherBytesPerMember, r.LoadAvg)
+		}
+		if len(prows) > 0 {
+			fmt.Fprintf(tw, "\t\n")
+			fmt.Fprintf(tw, "frontends\tsessions each\tmode\tlocate µs\tlocate p99 µs\tkick everywhere µs\tmsgs/kick\tindex fill s\tload avg\t\n")
+			for _, r := range prows {
+				fmt.Fprintf(tw, "%d\t%d\t%s\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.1f\t\n", r.Frontends, r.SessionsPerFrontend, r.Mode,
+					r.LocateUS, r.LocateP99US, r.KickEverywhereUS, r.MsgsPerKick, r.IndexFillS, r.LoadAvg)
+			}
 		}
 		err = tw.Flush()
 	}

@@ -64,3 +64,34 @@ func TestScaleFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestPresenceQuick runs the presence rows on a few frontends and checks
+// that every figure is there: both modes found and kicked every user they
+// were asked for.
+func TestPresenceQuick(t *testing.T) {
+	rows, err := presenceOne(3, 20, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Mode != "index" || rows[1].Mode != "broadcast" {
+		t.Fatalf("rows %+v", rows)
+	}
+	for _, r := range rows {
+		t.Logf("%+v", r)
+		if r.Failed != "" || r.LocateUS <= 0 || r.KickEverywhereUS <= 0 || r.MsgsPerKick <= 0 || r.Frontends != 3 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if rows[0].IndexFillS <= 0 {
+		t.Errorf("index fill %v s", rows[0].IndexFillS)
+	}
+	for _, bad := range [][]string{{"-scale", "-presence-sizes", "0"}, {"-scale", "-sessions", "0"}} {
+		if _, err := parseScaleFlags(bad, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	cfg, err := parseScaleFlags([]string{"-scale", "-sizes", "", "-presence-sizes", "10"}, io.Discard)
+	if err != nil || cfg.sizes != nil || len(cfg.presence) != 1 {
+		t.Errorf("presence only: %+v, %v", cfg, err)
+	}
+}

@@ -124,5 +124,6 @@ func (t *sessionTarget) close() { t.stop() }
 // nopConn is the client connection of the push peer's session: nobody.
 type nopConn struct{}
 
-func (nopConn) Kick(string) {}
-func (nopConn) Close()      {}
+func (nopConn) Kick(string)               {}
+func (nopConn) Close()                    {}
+func (nopConn) Send(string, []byte) error { return nil }

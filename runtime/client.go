@@ -33,6 +33,8 @@ func NewClient(t Transport, opts ...ClientOption) *Client {
 
 // Invoke calls route on server serverID with args and decodes the answer into
 // result (nil for error-only methods). Every error it returns is an [*Error].
+// Arguments of type [RawMessage] are sent as they are, and a *RawMessage
+// result receives the answer undecoded.
 func (c *Client) Invoke(ctx context.Context, serverID, route string, args, result any) error {
 	if c.opts.defaultTimeout > 0 {
 		if _, ok := ctx.Deadline(); !ok {
@@ -66,7 +68,9 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 	var buf *[]byte
 	var payload []byte
 	var err error
-	if c.codec != nil {
+	if raw, ok := args.(RawMessage); ok {
+		payload = raw
+	} else if c.codec != nil {
 		buf = c.bufs.Get().(*[]byte)
 		payload, err = c.codec.MarshalAppend((*buf)[:0], args)
 		defer c.putBuf(buf, payload)
@@ -90,6 +94,10 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 	if resp.Code != OK {
 		return resp.Err()
 	}
+	if raw, ok := result.(*RawMessage); ok {
+		*raw = resp.Payload // the transport gives the caller its own
+		return nil
+	}
 	if result != nil {
 		if err := c.opts.codec.Unmarshal(resp.Payload, result); err != nil {
 			return Errorf(Internal, "%s: decode result: %v", route, err)
@@ -97,6 +105,20 @@ func (c *Client) roundTrip(ctx context.Context, serverID, route string, args, re
 	}
 	return nil
 }
+
+// RawMessage is a call's arguments already encoded, or its result left
+// encoded: for a connector that forwards a client's message to a backend and
+// its answer back, and has no reason to decode either.
+//
+// Passed as the args of [Client.Invoke], its bytes are the call's payload,
+// sent without the client's codec: they must be what the server's codec
+// decodes into the route's arguments (with [JSON] and a generated service,
+// an object {"a0":…,"a1":…} of the arguments by position). A *RawMessage
+// passed as the result receives the answer's payload as it came, undecoded
+// (with JSON, {"r0":…}), and empty for an error-only route; it is the
+// caller's to keep. Interceptors see them as they are. The payload limit
+// applies to raw arguments as to encoded ones.
+type RawMessage []byte
 
 // putBuf keeps the buffer payload was encoded into for the next call, unless
 // it grew too large to keep.

@@ -20,7 +20,9 @@
 // with [NewError] match with errors.Is on the far side of the wire. Options
 // are typed by side: a [ClientOption] configures a [Client], a
 // [ServerOption] a [Server], and an [Option] (codec, interceptors, payload
-// limit) either.
+// limit) either. A caller that holds arguments already encoded, such as a
+// connector forwarding a client's message, passes them as a [RawMessage],
+// which the client sends without its codec, and may take the answer as one.
 //
 // On a server, every call takes one path: its envelope is parsed, an
 // [Admission] may refuse it before its arguments are decoded, the

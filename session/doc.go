@@ -7,6 +7,9 @@
 // which serves RPCs over the Store methods that take a session id ([Store.Bind],
 // [Store.Push], [Store.KickBySID], ...).
 //
+// The connector's [Conn] also delivers messages the server pushes to a client
+// ([Session.Send]).
+//
 // A session may be bound to one uid; a uid may have several sessions, or one under
 // [WithSingleSession], listed and kicked in the order they were bound. Settings are JSON
 // values kept as raw bytes (see [Settings]) so that numbers survive exactly; how many bytes
@@ -21,12 +24,14 @@
 // A session's lock is held only while a change of a few keys is made, so readers never
 // queue behind one another on it.
 //
-// Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]), an [Observer]
-// ([WithObserver], for metrics) and [Conn] methods run on the goroutine that caused the event, after every store lock has been
-// released, so they may call back into the store. Consequently, when goroutines race to
-// bind, unbind and close the same session, the hooks of those events may run concurrently
-// and in a different order from the events; callers that need ordered events must
-// serialise their own calls for a session.
+// Hooks ([Store.OnBind], [Store.OnUnbind], [Store.OnClosed]) and [Conn] methods run on the
+// goroutine that caused the event, after every store lock has been released, so they may
+// call back into the store. Consequently, when goroutines race to bind, unbind and close
+// the same session, the hooks of those events may run concurrently and in a different
+// order from the events; callers that need ordered events must serialise their own calls
+// for a session, or use an [Observer] ([WithObserver], [Store.Observe]): observers also
+// run without store locks, but are told of one session's events one at a time and in the
+// order of the changes, which is what metrics and the cluster's session events need.
 //
 // # Revisions
 //

@@ -31,6 +31,10 @@ var (
 	// [ErrSessionNotFound] instead.
 	ErrSessionClosed = errors.New("session: session closed")
 
+	// ErrNoConn means a message was sent to a session created without a connection
+	// ([Store.Create] with a nil [Conn]), which has no client to deliver it to.
+	ErrNoConn = errors.New("session: session has no connection")
+
 	// ErrInvalidValue means a setting value given as raw JSON is not a single valid JSON
 	// document, or a value given to [Session.Set] or [EncodeValue] cannot be encoded.
 	ErrInvalidValue = errors.New("session: invalid setting value")

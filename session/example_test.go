@@ -12,6 +12,10 @@ type printConn struct{ name string }
 
 func (c printConn) Kick(reason string) { fmt.Printf("%s: kick packet %q\n", c.name, reason) }
 func (c printConn) Close()             { fmt.Printf("%s: disconnected\n", c.name) }
+func (c printConn) Send(route string, msg []byte) error {
+	fmt.Printf("%s: push %s %s\n", c.name, route, msg)
+	return nil
+}
 
 func ExampleNewStore() {
 	st := session.NewStore("connector-1", session.WithSingleSession())

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -46,6 +47,7 @@ type fakeConn struct {
 	log    *eventLog
 	kicks  []string
 	closes int
+	sent   []string
 }
 
 func (c *fakeConn) Kick(reason string) {
@@ -64,6 +66,23 @@ func (c *fakeConn) Close() {
 	if c.log != nil {
 		c.log.add("close %d", c.id)
 	}
+}
+
+func (c *fakeConn) Send(route string, msg []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closes > 0 {
+		return errors.New("fakeConn: closed")
+	}
+	c.sent = append(c.sent, route+" "+string(msg))
+	return nil
+}
+
+// messages returns what was sent, "route msg" each.
+func (c *fakeConn) messages() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sent)
 }
 
 func (c *fakeConn) calls() (kicks []string, closes int) {

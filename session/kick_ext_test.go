@@ -274,6 +274,8 @@ func (c *hookConn) Kick(string) {
 	c.s.Kick("recursive") // already closing: must do nothing, not deadlock
 }
 
+func (c *hookConn) Send(string, []byte) error { return nil }
+
 func (c *hookConn) Close() {
 	c.closes++
 	if c.st.Get(c.s.ID()) != nil {

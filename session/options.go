@@ -14,7 +14,7 @@ type options struct {
 	singleSession  bool
 	settingsBudget int
 	incarnation    string
-	observer       Observer
+	observers      []Observer
 }
 
 // WithSingleSession makes the store allow at most one session per uid: binding a second

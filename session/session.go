@@ -15,7 +15,8 @@ import (
 type ID uint64
 
 // Conn is the connection side of a session, implemented by the connector: it is how the
-// store tells a client it was kicked and disconnects it.
+// store tells a client it was kicked and disconnects it, and how messages pushed to the
+// client reach it.
 type Conn interface {
 	// Kick delivers the kick packet carrying reason. It is called at most once per session,
 	// and only when the session is closed by a kick ([Session.Kick], [Store.KickBySID],
@@ -25,6 +26,13 @@ type Conn interface {
 	// Close disconnects the client. It is called exactly once per session when it closes,
 	// after Kick when the close was a kick.
 	Close()
+
+	// Send delivers msg, a message already encoded in the client protocol, to the client
+	// on route: a push from the server, such as pomelo's channelService.pushMessageByUids
+	// makes. It may be called from any goroutine, concurrently with itself and with Kick
+	// and Close; it should queue the message rather than wait for the client, and return
+	// an error when it cannot deliver it (the client is gone, its queue is full).
+	Send(route string, msg []byte) error
 }
 
 // Session is the frontend's handle on one client connection's session, created by
@@ -47,9 +55,12 @@ type Session struct {
 	// exports read view.
 	mu     sync.Mutex
 	closed bool
-	rev    uint64         // the session's revision: 1 at creation, +1 per change
-	bound  *binding       // nil when not bound; kept after close so UID still reports it
-	set    *settingsState // nil while the session has no settings
+	// observing is set while a goroutine tells the store's observers of the session's
+	// queued events (see deliver); it shares closed's word.
+	observing bool
+	rev       uint64         // the session's revision: 1 at creation, +1 per change
+	bound     *binding       // nil when not bound; kept after close so UID still reports it
+	set       *settingsState // nil while the session has no settings
 
 	// view is the session's current snapshot, or nil after a change until the next
 	// export publishes one; see snapshot.
@@ -153,6 +164,33 @@ func (s *Session) Export() Info {
 	info := s.snapshot().info(s)
 	info.Settings = info.Settings.Clone()
 	return info
+}
+
+// ExportShared is [Session.Export] without the copy, for callers that only read or
+// encode the snapshot: its Settings are shared with the store, read only, as those of
+// [Store.ExportShared] are.
+func (s *Session) ExportShared() Info {
+	return s.snapshot().info(s)
+}
+
+// Send delivers msg, a message already encoded in the client protocol, to the session's
+// client on route, through [Conn.Send]. It fails with [ErrSessionClosed] once the
+// session is closed, with [ErrNoConn] when it was created without a connection, and with
+// the connection's error, wrapped, when the connection could not take it.
+func (s *Session) Send(route string, msg []byte) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	switch {
+	case closed:
+		return fmt.Errorf("%w: sid %d", ErrSessionClosed, s.id)
+	case s.conn == nil:
+		return fmt.Errorf("%w: sid %d", ErrNoConn, s.id)
+	}
+	if err := s.conn.Send(route, msg); err != nil {
+		return fmt.Errorf("session: sid %d: send %s: %w", s.id, route, err)
+	}
+	return nil
 }
 
 // Bind binds the session to uid, as [Store.Bind] does, but reports [ErrSessionClosed]
@@ -352,6 +390,7 @@ func (s *Session) bind(uid string) (bool, error) {
 	}
 	s.bound = b
 	s.changedLocked()
+	s.queueLocked(event{kind: eventBound, uid: uid})
 	return true, nil
 }
 
@@ -372,6 +411,7 @@ func (s *Session) unbind(uid string) error {
 	s.store.uids.remove(s.bound)
 	s.bound = nil
 	s.changedLocked()
+	s.queueLocked(event{kind: eventUnbound, uid: uid})
 	return nil
 }
 
@@ -389,13 +429,14 @@ func (s *Session) close(reason string, kick bool) {
 		s.store.uids.remove(s.bound)
 	}
 	s.view.Store(nil)
+	s.queueLocked(event{kind: eventClosed, reason: reason, kicked: kick})
 	s.mu.Unlock()
 
 	// Deferred so a panicking hook still leaves no connection open.
 	if s.conn != nil {
 		defer s.conn.Close()
 	}
-	s.store.fireClosed(s, reason, kick)
+	s.store.fireClosed(s, reason)
 	if kick && s.conn != nil {
 		s.conn.Kick(reason)
 	}

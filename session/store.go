@@ -25,9 +25,10 @@ type Store struct {
 	shards [shardCount]sessionShard
 	uids   uidIndex
 
-	hooksMu sync.Mutex               // serialises hook registration
-	hooks   atomic.Pointer[hookList] // copy-on-write, so firing takes no lock
-	obs     Observer                 // nil without WithObserver
+	hooksMu   sync.Mutex                 // serialises hook and observer registration
+	hooks     atomic.Pointer[hookList]   // copy-on-write, so firing takes no lock
+	observers atomic.Pointer[[]Observer] // copy-on-write; nil while there are none
+	queues    eventQueues                // events not yet told to the observers
 }
 
 type sessionShard struct {
@@ -47,8 +48,10 @@ func NewStore(frontendID string, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	st := &Store{frontendID: frontendID, incarnation: o.incarnation, single: o.singleSession, budget: o.settingsBudget,
-		obs: o.observer}
+	st := &Store{frontendID: frontendID, incarnation: o.incarnation, single: o.singleSession, budget: o.settingsBudget}
+	if len(o.observers) > 0 {
+		st.observers.Store(&o.observers)
+	}
 	st.uids.init()
 	for i := range st.shards {
 		st.shards[i].m = make(map[ID]*Session)
@@ -73,14 +76,14 @@ func (st *Store) SettingsBudget() int { return max(st.budget, 0) }
 // only forgets it.
 func (st *Store) Create(conn Conn) *Session {
 	s := &Session{id: ID(st.lastID.Add(1)), store: st, conn: conn, rev: 1}
+	// Queued before anyone else can reach the session, so that it comes first.
+	s.queueLocked(event{kind: eventCreated})
 	sh := st.shard(s.id)
 	sh.mu.Lock()
 	sh.m[s.id] = s
 	st.live.Add(1)
 	sh.mu.Unlock()
-	if st.obs != nil {
-		st.obs.SessionCreated(s)
-	}
+	s.deliver()
 	return s
 }
 
@@ -208,7 +211,7 @@ func (st *Store) PushIf(id ID, key string, value json.RawMessage, ifRevision uin
 	if s == nil {
 		return 0, notFound(id)
 	}
-	defer st.observePush(s, 1, &err)
+	defer s.deliver() // after the unlock below
 	raw, err := normalValue(value)
 	if err != nil {
 		return 0, fmt.Errorf("%w: setting %q of sid %d", err, key, id)
@@ -218,7 +221,9 @@ func (st *Store) PushIf(id ID, key string, value json.RawMessage, ifRevision uin
 	if rev, err := s.checkWriteLocked(ifRevision); err != nil {
 		return rev, err
 	}
-	err = s.setLocked(key, raw)
+	if err = s.setLocked(key, raw); err == nil {
+		s.queueLocked(event{kind: eventPushed, keys: 1})
+	}
 	return s.rev, err
 }
 
@@ -239,7 +244,7 @@ func (st *Store) PushAllIf(id ID, settings Settings, ifRevision uint64) (rev uin
 	if s == nil {
 		return 0, notFound(id)
 	}
-	defer st.observePush(s, len(settings), &err)
+	defer s.deliver() // after the unlock below
 	copied := make(Settings, len(settings))
 	for k, v := range settings {
 		raw, err := normalValue(v)
@@ -253,7 +258,9 @@ func (st *Store) PushAllIf(id ID, settings Settings, ifRevision uint64) (rev uin
 	if rev, err := s.checkWriteLocked(ifRevision); err != nil {
 		return rev, err
 	}
-	err = s.setAllLocked(copied)
+	if err = s.setAllLocked(copied); err == nil {
+		s.queueLocked(event{kind: eventPushed, keys: len(settings)})
+	}
 	return s.rev, err
 }
 
@@ -360,27 +367,21 @@ func (st *Store) addHook(add func(*hookList)) {
 }
 
 func (st *Store) fireBind(s *Session, uid string) {
-	if st.obs != nil {
-		st.obs.SessionBound(s, uid)
-	}
+	s.deliver()
 	for _, f := range st.hooks.Load().bind {
 		f(s, uid)
 	}
 }
 
 func (st *Store) fireUnbind(s *Session, uid string) {
-	if st.obs != nil {
-		st.obs.SessionUnbound(s, uid)
-	}
+	s.deliver()
 	for _, f := range st.hooks.Load().unbind {
 		f(s, uid)
 	}
 }
 
-func (st *Store) fireClosed(s *Session, reason string, kicked bool) {
-	if st.obs != nil {
-		st.obs.SessionClosed(s, reason, kicked)
-	}
+func (st *Store) fireClosed(s *Session, reason string) {
+	s.deliver()
 	for _, f := range st.hooks.Load().closed {
 		f(s, reason)
 	}

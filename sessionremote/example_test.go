@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/sessionrpc/sessionrpc/internal/roomhandler"
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/session"
 	"github.com/sessionrpc/sessionrpc/sessionremote"
@@ -224,4 +225,77 @@ func ExampleBackendSession_PushAllIfUnchanged() {
 	// <nil> 2
 	// true aborted
 	// now at revision 2
+}
+
+// A frontend calls a backend on a client's behalf, and the backend's
+// handler gets the client's session from its context: no lookup, no round
+// trip. The handler here is roomhandler.Server.Join:
+//
+//	func (s *Server) Join(ctx context.Context, req JoinRequest) (JoinReply, error) {
+//		bs, err := sessionremote.FromContext(ctx) // the client's session
+//		...
+//		err = bs.Bind(ctx, req.UID)
+//		bs.Set("room", req.Room); err = bs.Push(ctx, "room")
+//	}
+func ExampleFromContext() {
+	inproc := runtime.NewInProc()
+	client := runtime.NewClient(inproc)
+
+	// Frontend "connector-1".
+	store := session.NewStore("connector-1")
+	front := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(front, sessionremote.NewFrontend(store))
+	if _, err := inproc.Serve("connector-1", front); err != nil {
+		log.Fatal(err)
+	}
+
+	// Backend "room-1": it honours sessions from the frontends it trusts
+	// (in-process, everyone; on TCP, TrustIdentities with mutual TLS).
+	svc := sessionremote.NewBackendSessionService(client)
+	back := runtime.NewServer(runtime.WithInterceptors(svc.Interceptor(sessionremote.TrustAll())))
+	roomhandler.RegisterRoomHandlerServer(back, &roomhandler.Server{ID: "room-1"})
+	if _, err := inproc.Serve("room-1", back); err != nil {
+		log.Fatal(err)
+	}
+
+	// A client's request reaches the frontend, which calls the room server
+	// with the client's session.
+	s := store.Create(nil)
+	rooms := roomhandler.NewRoomHandlerClient(client)
+	reply, err := rooms.Join(sessionremote.WithSession(context.Background(), s), "room-1",
+		roomhandler.JoinRequest{UID: "alice", Room: 7})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var room int
+	_, _ = s.Get("room", &room)
+	fmt.Println(reply.UID, reply.Room, "| frontend:", s.UID(), room)
+	// Output:
+	// alice 7 | frontend: alice 7
+}
+
+// Create makes a backend session of a snapshot received some other way,
+// as pomelo's BackendSessionService.create(opts) does.
+func ExampleBackendSessionService_Create() {
+	store := session.NewStore("connector-1")
+	srv := runtime.NewServer()
+	sessionremote.RegisterSessionRemoteServer(srv, sessionremote.NewFrontend(store))
+	inproc := runtime.NewInProc()
+	if _, err := inproc.Serve("connector-1", srv); err != nil {
+		log.Fatal(err)
+	}
+	svc := sessionremote.NewBackendSessionService(runtime.NewClient(inproc))
+	front := store.Create(nil)
+
+	s, err := svc.Create(front.Export()) // e.g. from a message queue
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s.Bind(context.Background(), "bob"), front.UID())
+
+	_, err = svc.Create(session.Info{ID: 1}) // no frontend
+	fmt.Println(runtime.CodeOf(err))
+	// Output:
+	// <nil> bob
+	// invalid_argument
 }

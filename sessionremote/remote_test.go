@@ -30,8 +30,9 @@ type conn struct {
 	closes int
 }
 
-func (c *conn) Kick(reason string) { c.mu.Lock(); c.kicks = append(c.kicks, reason); c.mu.Unlock() }
-func (c *conn) Close()             { c.mu.Lock(); c.closes++; c.mu.Unlock() }
+func (c *conn) Kick(reason string)        { c.mu.Lock(); c.kicks = append(c.kicks, reason); c.mu.Unlock() }
+func (c *conn) Close()                    { c.mu.Lock(); c.closes++; c.mu.Unlock() }
+func (c *conn) Send(string, []byte) error { return nil }
 func (c *conn) state() ([]string, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

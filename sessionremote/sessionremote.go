@@ -3,6 +3,14 @@
 // implementation over a [session.Store], and the API a backend uses to read,
 // bind, push settings to and kick sessions it does not hold:
 // [BackendSessionService] and [BackendSession].
+//
+// A frontend calling a backend on a client's behalf sends the client's
+// session with the call ([WithSession], or [Forward] for a client's message
+// by route), and the backend's handler takes it from its context
+// ([FromContext]), with no round trip, as every pomelo handler gets its
+// session argument; the backend honours it only from callers it trusts as
+// frontends ([BackendSessionService.Interceptor]). A snapshot received any
+// other way becomes a BackendSession with [BackendSessionService.Create].
 package sessionremote
 
 import (

@@ -410,6 +410,10 @@ func (c *clientConn) Close() {
 	c.frontend.connect(c.owner)
 }
 
+// Send implements [session.Conn]. The simulated clients read no pushes yet:
+// a message is taken and dropped.
+func (c *clientConn) Send(route string, msg []byte) error { return nil }
+
 // seen returns a copy of what the connection has been told.
 func (c *clientConn) seen() []string {
 	c.mu.Lock()

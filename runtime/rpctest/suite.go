@@ -6,6 +6,7 @@ package rpctest
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,7 @@ func Run(t *testing.T, newNetwork func(t *testing.T) Network) {
 		{"DeadlineExceeded", testDeadlineExceeded},
 		{"CancelReachesHandler", testCancel},
 		{"Metadata", testMetadata},
+		{"RawMessage", testRawMessage},
 		{"Concurrent1000", testConcurrent},
 		{"PayloadLimit", testPayloadLimit},
 		{"PayloadNotKept", testPayloadNotKept},
@@ -441,6 +443,31 @@ func testMetadata(t *testing.T, e *env) {
 	if diff := cmp.Diff(runtime.Metadata{"trace-id": "abc", "user": "u1"}, out.R0); diff != "" {
 		t.Fatalf("metadata (-sent +seen):\n%s", diff)
 	}
+}
+
+// A raw call sends its bytes as they are and gets the answer's bytes back
+// undecoded: what a connector forwarding a client's message does.
+func testRawMessage(t *testing.T, e *env) {
+	ctx := ctxFor(t, patience)
+	args := runtime.RawMessage(`{"A0":{"string":"raw \u00e9","seq":7,"map":{"max":9223372036854775807}}}`)
+	var raw runtime.RawMessage
+	if err := e.client.Invoke(ctx, e.id, routeEcho, args, &raw); err != nil {
+		t.Fatalf("raw echo: %v", err)
+	}
+	var out echoResult
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("the raw answer %q does not decode: %v", raw, err)
+	}
+	want := Shapes{String: "raw é", Seq: 7, Map: map[string]int64{"max": math.MaxInt64}, Raw: json.RawMessage("null")}
+	if diff := cmp.Diff(want, out.R0); diff != "" {
+		t.Fatalf("raw echo (-sent +received):\n%s", diff)
+	}
+	// Raw arguments meet the server's decoder as any others do.
+	err := e.client.Invoke(ctx, e.id, routeEcho, runtime.RawMessage(`{"A0":`), &raw)
+	wantCode(t, err, runtime.InvalidArgument)
+	// A raw call is a call like any other: its errors come back coded.
+	err = e.client.Invoke(ctx, e.id, routeFail, runtime.RawMessage(`{"A0":5,"A1":"raw"}`), &raw)
+	wantCode(t, err, runtime.NotFound)
 }
 
 func testConcurrent(t *testing.T, e *env) {
