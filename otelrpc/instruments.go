@@ -1,9 +1,11 @@
 package otelrpc
 
 import (
+	"context"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
 )
 
@@ -37,9 +39,12 @@ func newClientInstruments(mp metric.MeterProvider, rs *routes) (clientInstrument
 	if err != nil {
 		return clientInstruments{}, err
 	}
-	_, err = m.Int64ObservableUpDownCounter(metricClientActive, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls made and not yet answered."), metric.WithInt64Callback(rs.observeActive))
-	return clientInstruments{duration: d}, err
+	active, err := m.Int64ObservableUpDownCounter(metricClientActive, metric.WithUnit("{call}"),
+		metric.WithDescription("Calls made and not yet answered."))
+	if err != nil {
+		return clientInstruments{}, err
+	}
+	return clientInstruments{duration: d}, observe(m, active, rs.observeActive)
 }
 
 // serverInstruments are the metrics of calls served that a call records
@@ -58,17 +63,50 @@ func newServerInstruments(mp metric.MeterProvider, rs *routes) (serverInstrument
 		metric.WithExplicitBucketBoundaries(durationBuckets...)); err != nil {
 		return in, err
 	}
-	if _, err = m.Int64ObservableUpDownCounter(metricServerActive, metric.WithUnit("{call}"),
-		metric.WithDescription("Calls being served: arrived and not yet answered."), metric.WithInt64Callback(rs.observeActive)); err != nil {
+	active, err := m.Int64ObservableUpDownCounter(metricServerActive, metric.WithUnit("{call}"),
+		metric.WithDescription("Calls being served: arrived and not yet answered."))
+	if err != nil {
 		return in, err
 	}
-	if _, err = m.Int64ObservableCounter(metricRequestBytes, metric.WithUnit("By"),
-		metric.WithDescription("Bytes of the request envelopes served: route, metadata and encoded arguments."),
-		metric.WithInt64Callback(rs.observeBytes(func(r *route) *[numCodes]atomic.Int64 { return &r.requestBytes }))); err != nil {
+	if err := observe(m, active, rs.observeActive); err != nil {
 		return in, err
 	}
-	_, err = m.Int64ObservableCounter(metricResponseBytes, metric.WithUnit("By"),
-		metric.WithDescription("Bytes of the encoded results sent; errors and methods that return only an error send none."),
-		metric.WithInt64Callback(rs.observeBytes(func(r *route) *[numCodes]atomic.Int64 { return &r.responseBytes })))
-	return in, err
+	req, err := m.Int64ObservableCounter(metricRequestBytes, metric.WithUnit("By"),
+		metric.WithDescription("Bytes of the request envelopes served: route, metadata and encoded arguments."))
+	if err != nil {
+		return in, err
+	}
+	if err := observe(m, req, rs.observeBytes(func(r *route) *[numCodes]atomic.Int64 { return &r.requestBytes })); err != nil {
+		return in, err
+	}
+	resp, err := m.Int64ObservableCounter(metricResponseBytes, metric.WithUnit("By"),
+		metric.WithDescription("Bytes of the encoded results sent; errors and methods that return only an error send none."))
+	if err != nil {
+		return in, err
+	}
+	return in, observe(m, resp, rs.observeBytes(func(r *route) *[numCodes]atomic.Int64 { return &r.responseBytes }))
+}
+
+// observe registers f to observe inst at every collection. A callback given
+// with the instrument itself would apply only to the first instrument of
+// that name the meter made (the SDK hands the same instrument to later
+// callers and ignores their callbacks), and a process may make several
+// clients and servers.
+func observe(m metric.Meter, inst metric.Int64Observable, f metric.Int64Callback) error {
+	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		return f(ctx, int64Observer{o: o, inst: inst})
+	}, inst)
+	return err
+}
+
+// int64Observer observes one instrument through a registered callback's
+// Observer.
+type int64Observer struct {
+	embedded.Int64Observer
+	o    metric.Observer
+	inst metric.Int64Observable
+}
+
+func (x int64Observer) Observe(v int64, opts ...metric.ObserveOption) {
+	x.o.ObserveInt64(x.inst, v, opts...)
 }

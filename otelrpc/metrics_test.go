@@ -147,3 +147,48 @@ func wantCounts(t *testing.T, ms map[string]metricdata.Metrics, name string, wan
 		t.Errorf("%s by attributes (-want +got):\n%s", name, diff)
 	}
 }
+
+// Several clients and servers may share one meter provider, as the servers
+// of one process do: every one of them is observed, not only the first
+// (an observable instrument's own callback would apply only to the first
+// instrument of its name).
+func TestManyClientsAndServersShareAMeter(t *testing.T) {
+	m := newMetrics(t)
+	n := inProcNetwork(t)
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	for _, id := range []string{"a", "b"} {
+		desc := runtime.ServiceDesc{Name: "test." + id, Methods: []runtime.MethodDesc{{
+			Route: "test." + id + ".wait", NewArgs: func() any { return new(struct{}) },
+			Handler: func(ctx context.Context, _, _, _ any) error {
+				entered <- struct{}{}
+				<-release
+				return nil
+			},
+		}}}
+		srv := runtime.NewServer(otelrpc.ServerOption(otelrpc.WithMeterProvider(m.mp)))
+		srv.RegisterService(&desc, nil)
+		n.serve(t, id, srv)
+	}
+	errs := make(chan error, 2)
+	for _, id := range []string{"a", "b"} {
+		client := runtime.NewClient(n.transport(t), otelrpc.ClientOption(otelrpc.WithMeterProvider(m.mp)))
+		go func() { errs <- client.Invoke(ctxFor(t), id, "test."+id+".wait", &struct{}{}, nil) }()
+	}
+	for range 2 {
+		<-entered
+	}
+	want := map[string]int64{
+		"rpc.method=test.a.wait,rpc.system.name=sessionrpc": 1,
+		"rpc.method=test.b.wait,rpc.system.name=sessionrpc": 1,
+	}
+	got := m.collect(t)
+	wantCounts(t, got, "sessionrpc.server.active_calls", want)
+	wantCounts(t, got, "sessionrpc.client.active_calls", want)
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

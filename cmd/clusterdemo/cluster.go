@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	membership "github.com/sessionrpc/sessionrpc/cluster"
+	"github.com/sessionrpc/sessionrpc/internal/roomhandler"
+	"github.com/sessionrpc/sessionrpc/presence"
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/runtime/natsrpc"
 	"github.com/sessionrpc/sessionrpc/runtime/natsrpc/natsembed"
@@ -43,7 +45,7 @@ type cluster struct {
 // announce in membership.
 const (
 	frontendType = "connector"
-	backendType  = "backend"
+	backendType  = "room" // the first segment of the room handler's routes
 )
 
 // frontend is one run of a connector server: a session store holding its
@@ -56,13 +58,17 @@ type frontend struct {
 	store       *session.Store
 	rpc         *runtime.Server
 
-	nc     *nats.Conn               // its own connection: membership, and calls over nats
-	reg    *membership.Registration // its membership
-	ns     *natsrpc.Server          // nats
-	ts     *tcp.Server              // tcp
-	served chan error               // tcp: what ts.Serve returned
-	shared session.ID               // a session no client owns, which every worker updates
-	killed atomic.Bool              // its process was killed
+	nc       *nats.Conn               // its own connection: membership, and calls over nats
+	reg      *membership.Registration // its membership
+	view     *membership.View         // who else is up: the room servers it forwards to
+	router   *membership.Router       // calls by server type, for its clients' messages
+	closeTr  func()                   // closes the transport the router calls through
+	presence *presence.Frontend       // keeps the uid index and sends session events
+	ns       *natsrpc.Server          // nats
+	ts       *tcp.Server              // tcp
+	served   chan error               // tcp: what ts.Serve returned
+	shared   session.ID               // a session no client owns, which every worker updates
+	killed   atomic.Bool              // its process was killed
 
 	// Counts of the store's hooks, compared at the end with the models.
 	binds, unbinds, closes atomic.Int64
@@ -78,6 +84,11 @@ type backend struct {
 	svc  *sessionremote.BackendSessionService
 	view *membership.View
 	reg  *membership.Registration
+	dir  *presence.Directory // where users are, and calls on every frontend
+	rpc  *runtime.Server     // serves the room handler to the frontends' clients
+	ns   *natsrpc.Server     // nats
+	ts   *tcp.Server         // tcp
+	done chan error          // tcp: what ts.Serve returned
 
 	nc  *nats.Conn         // its own connection: membership, and calls over nats
 	ntr *natsrpc.Transport // nats
@@ -98,7 +109,9 @@ func startCluster(ctx context.Context, cfg Config, obs *observability) (_ *clust
 	}()
 	c.natsURL = cfg.NATSURL
 	if c.natsURL == "" {
-		if c.nats, err = natsembed.Start(); err != nil {
+		// JetStream for the uid index (presence); membership and calls
+		// need only core NATS.
+		if c.nats, err = natsembed.Start(natsembed.WithJetStream()); err != nil {
 			return nil, err
 		}
 		c.natsURL = c.nats.URL()
@@ -119,6 +132,11 @@ func startCluster(ctx context.Context, cfg Config, obs *observability) (_ *clust
 	}
 	for _, b := range c.backends {
 		if err := b.waitFor(ctx, c.frontends); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range c.frontends {
+		if err := f.waitForRooms(ctx, len(c.backends)); err != nil {
 			return nil, err
 		}
 	}
@@ -151,6 +169,20 @@ func (c *cluster) startFrontend(ctx context.Context, i int) (*frontend, error) {
 		return nil, fmt.Errorf("%s: %w", f.id, err)
 	}
 	f.nc = nc
+	// Where its users are (the uid index, on JetStream when NATS has it)
+	// and what happens to their sessions (events), for the backends.
+	if f.presence, err = presence.NewFrontend(ctx, nc, f.store, presence.WithLogger(c.log)); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("%s: presence: %w", f.id, err)
+	}
+	presence.RegisterPresenceRemoteServer(f.rpc, f.presence)
+	// Its clients' messages go to the room servers, found by type.
+	if f.view, err = membership.NewView(ctx, nc, membership.WithLogger(c.log)); err != nil {
+		f.presence.Close()
+		nc.Close()
+		return nil, fmt.Errorf("%s: %w", f.id, err)
+	}
+	f.router, f.closeTr = c.router(f.id, nc, f.view)
 	info := membership.Info{ID: f.id, Type: frontendType, Frontend: true, Routes: f.rpc.Routes()}
 	switch c.cfg.Transport {
 	case "nats":
@@ -191,11 +223,6 @@ func (c *cluster) startBackend(ctx context.Context, i int) (*backend, error) {
 		nc.Close()
 		return nil, fmt.Errorf("%s: %w", b.id, err)
 	}
-	if b.reg, err = membership.Join(ctx, nc, membership.Info{ID: b.id, Type: backendType}, membership.WithLogger(c.log)); err != nil {
-		b.view.Close()
-		nc.Close()
-		return nil, fmt.Errorf("%s: join: %w", b.id, err)
-	}
 	var tr runtime.Transport
 	switch c.cfg.Transport {
 	case "nats":
@@ -205,8 +232,58 @@ func (c *cluster) startBackend(ctx context.Context, i int) (*backend, error) {
 		b.ttr = tcp.NewTransport(b.view, tcp.WithLogger(c.log)) // no address map: membership
 		tr = b.ttr
 	}
-	b.svc = sessionremote.NewBackendSessionService(runtime.NewClient(tr, c.obs.clientOptions(b.id)...))
+	client := runtime.NewClient(tr, c.obs.clientOptions(b.id)...)
+	b.svc = sessionremote.NewBackendSessionService(client)
+	if b.dir, err = presence.NewDirectory(ctx, nc, b.view, client, presence.WithLogger(c.log)); err != nil {
+		return nil, fmt.Errorf("%s: presence: %w", b.id, err)
+	}
+
+	// The room handler, which frontends forward their clients' messages
+	// to: a handler gets the client's session from its context, trusted
+	// because every caller here is a frontend of the demo's (in a
+	// deployment: sessionremote.TrustIdentities with mTLS, or NATS
+	// permissions on who may publish to a backend).
+	opts := append(c.obs.serverOptions(b.id), runtime.WithLogger(c.log),
+		runtime.WithInterceptors(b.svc.Interceptor(sessionremote.TrustAll())))
+	b.rpc = runtime.NewServer(opts...)
+	roomhandler.RegisterRoomHandlerServer(b.rpc, &roomhandler.Server{ID: b.id})
+	inc := membership.NewIncarnation()
+	info := membership.Info{ID: b.id, Type: backendType, Routes: b.rpc.Routes()}
+	switch c.cfg.Transport {
+	case "nats":
+		if b.ns, err = natsrpc.Serve(nc, b.id, b.rpc, natsrpc.WithLogger(c.log)); err != nil {
+			return nil, fmt.Errorf("%s: %w", b.id, err)
+		}
+	case "tcp":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.id, err)
+		}
+		b.ts = tcp.NewServer(b.rpc, tcp.WithLogger(c.log), tcp.WithIdentity(b.id, inc))
+		b.done = make(chan error, 1)
+		go func() { b.done <- b.ts.Serve(ln) }()
+		info.Addr = ln.Addr().String()
+	}
+	if b.reg, err = membership.Join(ctx, nc, info, membership.WithIncarnation(inc), membership.WithLogger(c.log)); err != nil {
+		return nil, fmt.Errorf("%s: join: %w", b.id, err)
+	}
 	return b, nil
+}
+
+// router returns a server's calls by type over the run's transport, and
+// what closes that transport.
+func (c *cluster) router(id string, nc *nats.Conn, view *membership.View) (*membership.Router, func()) {
+	var tr runtime.Transport
+	var closeTr func()
+	switch c.cfg.Transport {
+	case "nats":
+		t := natsrpc.NewTransport(nc, natsrpc.WithLogger(c.log))
+		tr, closeTr = t, t.Close
+	case "tcp":
+		t := tcp.NewTransport(view, tcp.WithLogger(c.log))
+		tr, closeTr = t, func() { t.Close() }
+	}
+	return membership.NewRouter(view, runtime.NewClient(tr, c.obs.clientOptions(id)...)), closeTr
 }
 
 // startTimeout bounds how long the cluster may take to see itself whole.
@@ -233,6 +310,21 @@ func (b *backend) waitFor(ctx context.Context, fs []*frontend) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// waitForRooms waits until f's view lists n room servers.
+func (f *frontend) waitForRooms(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for len(f.view.Members(membership.OfType(backendType))) < n {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s sees %d room servers after %v, want %d", f.id,
+				len(f.view.Members(membership.OfType(backendType))), startTimeout, n)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // frontendIDs returns the ids of the frontends as membership lists them,
@@ -275,6 +367,24 @@ func (c *cluster) connectClientsOf(f *frontend, owners []*mailbox) {
 func (c *cluster) stop(ctx context.Context) error {
 	var errs []error
 	for _, b := range c.backends {
+		if b.reg != nil {
+			if err := b.reg.Leave(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("%s: leave: %w", b.id, err))
+			}
+			b.reg = nil
+		}
+		if b.ns != nil {
+			errs = append(errs, b.ns.Shutdown(ctx))
+		}
+		if b.ts != nil {
+			errs = append(errs, b.ts.Shutdown(ctx))
+			if err := <-b.done; !errors.Is(err, tcp.ErrServerClosed) {
+				errs = append(errs, fmt.Errorf("%s: serve: %w", b.id, err))
+			}
+		}
+		if b.dir != nil {
+			b.dir.Close()
+		}
 		if b.ntr != nil {
 			b.ntr.Close()
 		}
@@ -313,6 +423,7 @@ func (f *frontend) stop(ctx context.Context) error {
 	if f.killed.Load() {
 		// What a dead process would not leave behind: its server's
 		// goroutines.
+		f.closeExtras()
 		if f.ns != nil {
 			f.ns.Close()
 		}
@@ -328,6 +439,7 @@ func (f *frontend) stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("leave: %w", err))
 		}
 	}
+	f.closeExtras()
 	if f.ns != nil {
 		errs = append(errs, f.ns.Shutdown(ctx))
 	}
@@ -344,6 +456,20 @@ func (f *frontend) stop(ctx context.Context) error {
 		f.nc.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// closeExtras closes what a frontend run has beside its server: presence,
+// its view and the transport its router calls through.
+func (f *frontend) closeExtras() {
+	if f.closeTr != nil {
+		f.closeTr()
+	}
+	if f.view != nil {
+		f.view.Close()
+	}
+	if f.presence != nil {
+		f.presence.Close()
+	}
 }
 
 // kill stops the frontend's process as a crash would: its NATS connection

@@ -106,6 +106,13 @@ type Report struct {
 
 	Faults []FaultReport // the frontends killed or restarted
 
+	// Across the cluster: forwards by the room server that took them;
+	// Locates that matched the model at once, and after the index caught
+	// up; uids kicked on every frontend.
+	Forwarded                       map[string]int
+	LocatedAtOnce, LocatedAfterSync int
+	KickedEverywhere                int
+
 	// Checks counts the checks of the workers during the run and those of
 	// the cluster's state afterwards.
 	Checks tally
@@ -134,8 +141,15 @@ func newReport(cfg Config, c *cluster, workers []*worker, elapsed time.Duration)
 		Elapsed:   elapsed,
 		Seed:      cfg.Seed,
 	}
+	r.Forwarded = make(map[string]int)
 	for _, w := range workers {
 		r.Checks.add(&w.tally)
+		for id, n := range w.forwardedTo {
+			r.Forwarded[id] += n
+		}
+		r.LocatedAtOnce += w.locatedAtOnce
+		r.LocatedAfterSync += w.locatedAfterSync
+		r.KickedEverywhere += w.kickedEverywhere
 	}
 	for o := range numOps {
 		var lat []time.Duration
@@ -210,6 +224,14 @@ func (r *Report) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "kicks delivered: %d of %d expected; clients reconnected: %d\n", r.Kicks, r.ExpectedKicks, r.Reconnects)
 	fmt.Fprintf(&b, "conditional writes: %d increments of the shared sessions acknowledged and all counted; %d conflicts detected and retried; %d updates gave up\n",
 		r.Increments, r.Conflicts, r.GaveUp)
+	var forwards []string
+	for _, id := range slices.Sorted(maps.Keys(r.Forwarded)) {
+		forwards = append(forwards, fmt.Sprintf("%d to %s", r.Forwarded[id], id))
+	}
+	fmt.Fprintf(&b, "forwarded client messages: %s, each handled through the session it carried (bind and push checked)\n",
+		strings.Join(forwards, ", "))
+	fmt.Fprintf(&b, "located users: %d matched the model at once, %d once the uid index had caught up; %d users kicked on every frontend, each frontend's outcome checked\n",
+		r.LocatedAtOnce, r.LocatedAfterSync, r.KickedEverywhere)
 	for _, f := range r.Faults {
 		b.WriteString(f.line())
 	}

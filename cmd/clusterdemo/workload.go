@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sessionrpc/sessionrpc/presence"
 	"github.com/sessionrpc/sessionrpc/runtime"
 	"github.com/sessionrpc/sessionrpc/session"
 	"github.com/sessionrpc/sessionrpc/sessionremote"
@@ -32,6 +33,9 @@ const (
 	opKickBySID
 	opKickByUID
 	opUpdate
+	opForward
+	opLocate
+	opKickEverywhere
 	numOps
 )
 
@@ -56,6 +60,12 @@ func (o op) String() string {
 		return "KickByUID"
 	case opUpdate:
 		return "Update"
+	case opForward:
+		return "Forward"
+	case opLocate:
+		return "Locate"
+	case opKickEverywhere:
+		return "KickByUIDEverywhere"
 	}
 	return "op" + strconv.Itoa(int(o))
 }
@@ -82,6 +92,12 @@ func (o op) weight() int {
 		return 2
 	case opUpdate:
 		return 6
+	case opForward:
+		return 6
+	case opLocate:
+		return 3
+	case opKickEverywhere:
+		return 1
 	}
 	return 0
 }
@@ -133,6 +149,15 @@ type worker struct {
 	conflicts  int
 	gaveUp     int
 
+	// Across the cluster: the worker's cluster (to play its clients, whose
+	// frontends forward their messages), its backend's directory of where
+	// users are, and what it saw.
+	cluster                         *cluster
+	dir                             *presence.Directory
+	forwardedTo                     map[string]int // forwards, by the room server that took them
+	locatedAtOnce, locatedAfterSync int
+	kickedEverywhere                int
+
 	stats  [numOps]opStats
 	tally  tally
 	failed bool // after its first failure a worker stops: its model can no longer predict
@@ -174,20 +199,23 @@ func newWorkers(cfg Config, c *cluster, n int, p *progress) []*worker {
 		for wi := range cfg.Workers {
 			g := uint64(len(ws))
 			w := &worker{
-				name:       fmt.Sprintf("%s/w%d", b.id, wi),
-				svc:        b.svc,
-				frontends:  ids,
-				shared:     shared,
-				increments: make([]int, n),
-				rng:        rand.New(rand.NewPCG(cfg.Seed, g)),
-				inbox:      &mailbox{},
-				progress:   p,
-				timeout:    cfg.CallTimeout,
-				nobody:     fmt.Sprintf("b%dw%d-nobody", bi+1, wi),
-				binds:      make([]int, len(ids)),
-				unbinds:    make([]int, len(ids)),
-				kicks:      make([]int, len(ids)),
-				forced:     -1,
+				name:        fmt.Sprintf("%s/w%d", b.id, wi),
+				svc:         b.svc,
+				frontends:   ids,
+				shared:      shared,
+				increments:  make([]int, n),
+				cluster:     c,
+				dir:         b.dir,
+				forwardedTo: make(map[string]int),
+				rng:         rand.New(rand.NewPCG(cfg.Seed, g)),
+				inbox:       &mailbox{},
+				progress:    p,
+				timeout:     cfg.CallTimeout,
+				nobody:      fmt.Sprintf("b%dw%d-nobody", bi+1, wi),
+				binds:       make([]int, len(ids)),
+				unbinds:     make([]int, len(ids)),
+				kicks:       make([]int, len(ids)),
+				forced:      -1,
 			}
 			// About three sessions per uid, spread over the frontends.
 			for k := range max(2, perWorker/3) {
@@ -245,6 +273,12 @@ func (w *worker) step(o op) {
 		w.doKickByUID()
 	case opUpdate:
 		w.doUpdate()
+	case opForward:
+		w.doForward()
+	case opLocate:
+		w.doLocate()
+	case opKickEverywhere:
+		w.doKickEverywhere()
 	}
 }
 
@@ -255,7 +289,8 @@ func (w *worker) tour(ctx context.Context) {
 	defer func() { w.forced = -1 }()
 	// A variant in each range of [worker.variant] that an op distinguishes.
 	variants := [...]int{0, 4, 5, 7, 8, 10, 12, 30, 50, 70, 90}
-	ops := [...]op{opKickBySID, opKickByUID, opGet, opGetByUID, opBind, opUnbind, opPush, opPushAll, opUpdate}
+	ops := [...]op{opKickBySID, opKickByUID, opGet, opGetByUID, opBind, opUnbind, opPush, opPushAll, opUpdate,
+		opForward, opLocate, opKickEverywhere}
 	for _, o := range ops {
 		for _, v := range variants {
 			if ctx.Err() != nil || w.failed {
