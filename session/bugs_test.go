@@ -2,7 +2,7 @@ package session_test
 
 // One test per pomelo bug from SESSIONS.md (at the repository root) that concerns the
 // store, proving it is not copied. Bug 9 (lost updates between backends) is answered by
-// revisions and conditional writes (revision_ext_test.go, and sessionremote's tests); the
+// revisions and conditional writes (revision_test.go, and sessionremote's tests); the
 // merge semantics it rests on are tested by TestPushAllMerges.
 
 import (
