@@ -38,7 +38,8 @@ type fault struct {
 	oldInc  string
 	newInc  string
 
-	killedAt    atomic.Int64 // unix nanoseconds; 0 before the kill
+	dyingAt     atomic.Int64 // unix nanoseconds the kill began; 0 before
+	killedAt    atomic.Int64 // unix nanoseconds the kill was done; 0 before
 	restartedAt time.Time    // when the new run joined; zero without one
 
 	mu   sync.Mutex
@@ -51,9 +52,16 @@ type leave struct {
 	reason membership.LeaveReason
 }
 
-// killed reports whether the frontend was killed before t.
+// killedBefore reports whether the frontend's kill was done before t.
 func (f *fault) killedBefore(t time.Time) bool {
 	k := f.killedAt.Load()
+	return k != 0 && k <= t.UnixNano()
+}
+
+// dyingBefore reports whether the frontend's kill had begun before t: a
+// call that ends after that may have met a server half torn down.
+func (f *fault) dyingBefore(t time.Time) bool {
+	k := f.dyingAt.Load()
 	return k != 0 && k <= t.UnixNano()
 }
 
@@ -103,6 +111,7 @@ func injectFaults(ctx context.Context, c *cluster, faults []*fault, workers map[
 	}
 	for _, f := range faults {
 		fr := c.frontends[f.fe]
+		f.dyingAt.Store(time.Now().UnixNano())
 		fr.kill()
 		// Stamped once the kill is done: a call that starts after this
 		// cannot reach the dead run any more.
@@ -235,7 +244,7 @@ func (w *faultWorker) receive(c *cluster) {
 		}
 		if err != nil {
 			// Only a session of a run that died may be missing.
-			w.tally.check(w.fault.killedBefore(time.Now()) && run == w.fault.oldInc,
+			w.tally.check(w.fault.dyingBefore(time.Now()) && run == w.fault.oldInc,
 				"%s: Get of new sid %d on %s: %v", w.name, a.sid, w.fault.id, err)
 			continue
 		}
@@ -279,7 +288,7 @@ func (w *faultWorker) step(s *faultSession) {
 	})
 	oldRun := s.run == f.oldInc
 	switch {
-	case !oldRun || !f.killedBefore(time.Now()):
+	case !oldRun || !f.dyingBefore(time.Now()):
 		// A live run: everything as the model says.
 		if !w.tally.check(err == nil, "%s: %s on sid %d of %s: %v", w.name, pushOrGet(push), s.snap.ID(), f.id, err) {
 			return
