@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,6 +154,18 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 50); got != 0 {
 		t.Errorf("p50 of none = %v", got)
+	}
+}
+
+// A fast phase must not round to zero: that is how a 60-session index
+// fill on a quick machine once reported 0 s.
+func TestRoundSig3(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{
+		{0.0042137, 0.00421}, {1.23456, 1.23}, {987.65, 988}, {0, 0}, {-0.012345, -0.0123},
+	} {
+		if got := roundSig3(c.in); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("roundSig3(%v) = %v, want %v", c.in, got, c.want)
+		}
 	}
 }
 

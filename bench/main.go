@@ -395,6 +395,16 @@ func micros(d time.Duration) float64 { return round2(float64(d) / float64(time.M
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
+// roundSig3 keeps three significant digits, so a short phase on a fast
+// machine still reports its time instead of rounding to zero.
+func roundSig3(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	scale := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(x))))
+	return math.Round(x*scale) / scale
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -216,8 +216,8 @@ func presenceOne(n, sessions int, stderr io.Writer) ([]presenceResult, error) {
 		index.Failed = "fill: " + err.Error()
 		return []presenceResult{index, broadcast}, nil
 	}
-	index.IndexFillS = round2(time.Since(start).Seconds())
-	fmt.Fprintf(stderr, "bench -scale:   %d sessions bound and indexed in %.2f s\n", n*sessions, index.IndexFillS)
+	index.IndexFillS = roundSig3(time.Since(start).Seconds())
+	fmt.Fprintf(stderr, "bench -scale:   %d sessions bound and indexed in %.3g s\n", n*sessions, index.IndexFillS)
 
 	rng := rand.New(rand.NewPCG(uint64(n), uint64(sessions)))
 	pick := func() string { return presenceUID(rng.IntN(n), rng.IntN(sessions)) }
