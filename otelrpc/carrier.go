@@ -67,10 +67,26 @@ const (
 // the remote parent of the spans started from it, and that parent (invalid
 // when there is none).
 func extract(ctx context.Context, p propagation.TextMapPropagator) (context.Context, trace.SpanContext) {
-	md := runtime.MetadataFromContext(ctx)
-	if len(md) == 0 {
+	md := runtime.IncomingMetadata(ctx)
+	if md.Len() == 0 {
 		return ctx, trace.SpanContext{}
 	}
-	ctx = p.Extract(ctx, metadataCarrier(md))
+	ctx = p.Extract(ctx, incomingCarrier{md})
 	return ctx, trace.SpanContextFromContext(ctx)
 }
+
+// incomingCarrier lets a propagator read the metadata a call arrived with,
+// key by key, without a map.
+type incomingCarrier struct{ md runtime.EncodedMetadata }
+
+var _ propagation.TextMapCarrier = incomingCarrier{}
+
+func (c incomingCarrier) Get(key string) string {
+	v, _ := c.md.Get(key)
+	return v
+}
+
+// Set does nothing: what arrived is not written to.
+func (incomingCarrier) Set(string, string) {}
+
+func (c incomingCarrier) Keys() []string { return metadataCarrier(c.md.Map()).Keys() }

@@ -12,9 +12,9 @@ import (
 // that clocks of different machines never need to agree.
 type Request struct {
 	Route    string
-	Timeout  time.Duration // 0 when the caller set no deadline
-	Metadata Metadata      // nil when empty
-	Payload  []byte        // the arguments, encoded by the codec
+	Timeout  time.Duration   // 0 when the caller set no deadline
+	Metadata EncodedMetadata // empty when the caller sent none
+	Payload  []byte          // the arguments, encoded by the codec
 }
 
 // Response is the envelope of one call's answer: a status and, on success,
@@ -75,10 +75,10 @@ func AppendRequest(buf []byte, r *Request) []byte {
 		t = 0
 	}
 	buf = binary.AppendUvarint(buf, uint64(t))
-	buf = binary.AppendUvarint(buf, uint64(len(r.Metadata)))
-	for k, v := range r.Metadata {
-		buf = appendString(buf, k)
-		buf = appendString(buf, v)
+	if r.Metadata.wire == "" {
+		buf = append(buf, 0) // no entries
+	} else {
+		buf = append(buf, r.Metadata.wire...)
 	}
 	return append(buf, r.Payload...)
 }
@@ -109,16 +109,17 @@ func parseRequest(data []byte, known func(route []byte) (string, bool)) (Request
 		d.fail("timeout out of range")
 	}
 	r.Timeout = time.Duration(t)
+	// The metadata is checked here and kept in its wire form, in one string.
+	block := d.data
 	n := d.uvarint()
 	if n > maxMetadata {
 		d.fail("too many metadata entries")
 	}
 	if n > 0 && d.err == nil {
-		r.Metadata = make(Metadata, n)
-		for i := uint64(0); i < n && d.err == nil; i++ {
-			k := d.string(maxMetadataLen)
-			r.Metadata[k] = d.string(maxMetadataLen)
+		for i := uint64(0); i < 2*n && d.err == nil; i++ {
+			d.bytes(maxMetadataLen)
 		}
+		r.Metadata = EncodedMetadata{wire: string(block[:len(block)-len(d.data)])}
 	}
 	if d.err != nil {
 		return Request{}, d.err

@@ -13,17 +13,20 @@ func TestRequestRoundTrip(t *testing.T) {
 	for _, r := range []*Request{
 		{Route: "a.b.c"},
 		{Route: "sys.sessionRemote.bind", Timeout: 1500 * time.Millisecond, Payload: []byte(`{"a0":1}`)},
-		{Route: "x", Metadata: Metadata{"trace": "t1", "": "empty key"}, Payload: []byte{0, 1, 2}},
+		{Route: "x", Metadata: Metadata{"trace": "t1", "": "empty key"}.Encode(), Payload: []byte{0, 1, 2}},
 	} {
 		got, err := ParseRequest(AppendRequest(nil, r))
 		if err != nil {
 			t.Fatalf("ParseRequest: %v", err)
 		}
-		if diff := cmp.Diff(*r, got, cmp.Comparer(bytes.Equal)); diff != "" {
+		if diff := cmp.Diff(*r, got, cmp.Comparer(bytes.Equal), cmpMetadata); diff != "" {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	}
 }
+
+// cmpMetadata compares encoded metadata by its entries.
+var cmpMetadata = cmp.Transformer("Map", EncodedMetadata.Map)
 
 func TestResponseRoundTrip(t *testing.T) {
 	for _, r := range []*Response{
@@ -43,7 +46,7 @@ func TestResponseRoundTrip(t *testing.T) {
 // Every prefix of a valid envelope that cuts into its header must be refused
 // with ErrMalformed, never accepted and never a panic.
 func TestTruncatedEnvelopesAreMalformed(t *testing.T) {
-	req := AppendRequest(nil, &Request{Route: "sys.x.y", Timeout: time.Second, Metadata: Metadata{"k": "v"}})
+	req := AppendRequest(nil, &Request{Route: "sys.x.y", Timeout: time.Second, Metadata: Metadata{"k": "v"}.Encode()})
 	for i := range len(req) {
 		if _, err := ParseRequest(req[:i]); !errors.Is(err, ErrMalformed) {
 			t.Errorf("request cut at %d of %d: err = %v, want ErrMalformed", i, len(req), err)

@@ -11,7 +11,7 @@ import (
 // a request equal to it, or fail with ErrMalformed; never a panic.
 func FuzzParseRequest(f *testing.F) {
 	f.Add(AppendRequest(nil, &Request{Route: "sys.sessionRemote.bind", Timeout: time.Second, Payload: []byte(`{"a0":1,"a1":"u"}`)}))
-	f.Add(AppendRequest(nil, &Request{Route: "x", Metadata: Metadata{"k": "v", "trace": "t"}}))
+	f.Add(AppendRequest(nil, &Request{Route: "x", Metadata: Metadata{"k": "v", "trace": "t"}.Encode()}))
 	f.Add([]byte{envelopeVersion, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -26,12 +26,18 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded request does not parse: %v", err)
 		}
-		if again.Route != r.Route || again.Timeout != r.Timeout || !bytes.Equal(again.Payload, r.Payload) || len(again.Metadata) != len(r.Metadata) {
+		if again.Route != r.Route || again.Timeout != r.Timeout || !bytes.Equal(again.Payload, r.Payload) || again.Metadata != r.Metadata {
 			t.Fatalf("round trip changed the request: %+v vs %+v", r, again)
 		}
-		for k, v := range r.Metadata {
-			if again.Metadata[k] != v {
-				t.Fatalf("metadata %q: %q vs %q", k, v, again.Metadata[k])
+		// The entries read one by one are those of the map, the last
+		// value of a key sent twice.
+		md := r.Metadata.Map()
+		if len(md) > r.Metadata.Len() || (len(md) == 0) != (r.Metadata.Len() == 0) {
+			t.Fatalf("%d entries in the map, %d sent", len(md), r.Metadata.Len())
+		}
+		for k, v := range md {
+			if got, ok := r.Metadata.Get(k); !ok || got != v {
+				t.Fatalf("metadata %q: Get %q %v, Map %q", k, got, ok, v)
 			}
 		}
 	})

@@ -108,7 +108,7 @@ func (n *InProc) RoundTrip(ctx context.Context, serverID string, req *Request) (
 	c := n.calls.Get().(*inprocCall)
 	c.s = s
 	c.buf = append(c.buf[:0], req.Payload...)
-	in := Request{Route: req.Route, Timeout: req.Timeout, Metadata: req.Metadata.clone(), Payload: c.buf}
+	in := Request{Route: req.Route, Timeout: req.Timeout, Metadata: req.Metadata, Payload: c.buf}
 	if resp, ok := s.ep.BeginRequest(&c.call, in, nil, nil); !ok {
 		n.release(c)
 		return resp, nil

@@ -40,7 +40,7 @@ func TestObserverSeesRefusedCallsMetadataAndUnknownRoutes(t *testing.T) {
 	ep := srv.Endpoint()
 	ep.Close()
 	for _, route := range []string{"bench.svc.bind", "made.up.route"} {
-		data := runtime.AppendRequest(nil, &runtime.Request{Route: route, Metadata: runtime.Metadata{"traceparent": "t-" + route}, Payload: []byte("{}")})
+		data := runtime.AppendRequest(nil, &runtime.Request{Route: route, Metadata: runtime.Metadata{"traceparent": "t-" + route}.Encode(), Payload: []byte("{}")})
 		var c runtime.Call
 		resp, ok := ep.Begin(&c, data, nil, nil)
 		if ok || resp.Code != runtime.Unavailable {

@@ -103,10 +103,7 @@ func (e *Endpoint) Begin(c *Call, data []byte, peer *Peer, budget *Budget) (Resp
 // parsed already, such as [InProc]; its payload must stay unchanged until
 // Done.
 func (e *Endpoint) BeginRequest(c *Call, req Request, peer *Peer, budget *Budget) (Response, bool) {
-	size := len(req.Route) + len(req.Payload)
-	for k, v := range req.Metadata {
-		size += len(k) + len(v)
-	}
+	size := len(req.Route) + len(req.Metadata.wire) + len(req.Payload)
 	return e.begin(c, req, size, peer, budget)
 }
 
@@ -160,7 +157,7 @@ func (e *Endpoint) refuse(c *Call, err error) Response {
 	var ctx context.Context = c.ctx
 	if s.opts.observer != nil {
 		info.UnknownRoute = s.lookup(info.Route) == nil
-		if len(c.req.Metadata) > 0 {
+		if c.req.Metadata.wire != "" {
 			ctx = withIncomingMetadata(ctx, c.req.Metadata)
 		}
 		ctx = s.opts.observer.StartCall(ctx, info)
@@ -187,7 +184,7 @@ func (e *Endpoint) ServeAppend(c *Call, buf []byte) (resp Response) {
 	rt := s.lookup(c.req.Route)
 	info := CallInfo{Route: c.req.Route, Server: true, Peer: c.peer, UnknownRoute: rt == nil}
 	var ctx context.Context = c.ctx
-	if len(c.req.Metadata) > 0 {
+	if c.req.Metadata.wire != "" {
 		// Before the observer starts, so that a tracer can continue the
 		// caller's trace.
 		ctx = withIncomingMetadata(ctx, c.req.Metadata)

@@ -23,7 +23,7 @@ func TestServerParseRequest(t *testing.T) {
 	}
 	srv.RegisterService(&parseTestDesc, nil)
 	for _, r := range []Request{
-		{Route: "bench.svc.bind", Timeout: time.Second, Metadata: Metadata{"k": "v"}, Payload: []byte(`{"a1":"u"}`)},
+		{Route: "bench.svc.bind", Timeout: time.Second, Metadata: Metadata{"k": "v"}.Encode(), Payload: []byte(`{"a1":"u"}`)},
 		{Route: "bench.svc.unknown", Payload: []byte(`{}`)},
 		{Route: ""},
 	} {
@@ -33,7 +33,7 @@ func TestServerParseRequest(t *testing.T) {
 		if err != nil || wantErr != nil {
 			t.Fatalf("ParseRequest(%q): %v, %v", r.Route, err, wantErr)
 		}
-		if diff := cmp.Diff(want, got, cmp.Comparer(bytes.Equal)); diff != "" {
+		if diff := cmp.Diff(want, got, cmp.Comparer(bytes.Equal), cmpMetadata); diff != "" {
 			t.Errorf("Server.parseRequest differs from ParseRequest (-want +got):\n%s", diff)
 		}
 	}

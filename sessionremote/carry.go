@@ -151,7 +151,7 @@ func (s *BackendSessionService) Interceptor(opts ...InterceptorOption) runtime.I
 		return false
 	}
 	return func(ctx context.Context, info runtime.CallInfo, args, result any, next runtime.CallFunc) error {
-		v, ok := runtime.MetadataFromContext(ctx)[MetadataSession]
+		v, ok := runtime.MetadataValue(ctx, MetadataSession)
 		if !ok || !info.Server {
 			return next(ctx, args, result)
 		}

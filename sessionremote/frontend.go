@@ -194,7 +194,7 @@ const MetadataIncarnation = "sessionrpc-incarnation"
 // sameRun fails with ErrSessionNotFound when the call names an incarnation
 // of the frontend other than this one.
 func (f *Frontend) sameRun(ctx context.Context, sid session.ID) error {
-	want := runtime.MetadataFromContext(ctx)[MetadataIncarnation]
+	want, _ := runtime.MetadataValue(ctx, MetadataIncarnation)
 	if want == "" || want == f.store.Incarnation() {
 		return nil
 	}

@@ -252,7 +252,7 @@ func testAdmission(t *testing.T, plain *env) {
 	e := newEnv(t, plain.newNet, runtime.WithAdmission(deny))
 	ctx := ctxFor(t, patience)
 	denied := runtime.Metadata{"deny": "1"}
-	resp, err := e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeBlock, Metadata: denied, Payload: []byte("not json")})
+	resp, err := e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeBlock, Metadata: denied.Encode(), Payload: []byte("not json")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func testObserver(t *testing.T, plain *env) {
 	_ = e.client.Invoke(ctx, e.id, routeNilError, &emptyArgs{}, nil)
 	_, _ = e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeEcho, Payload: []byte("{")})
 	_, _ = e.net.Transport().RoundTrip(ctx, e.id, &runtime.Request{Route: routeEcho, Payload: []byte("{}"),
-		Metadata: runtime.Metadata{traceKey: "t"}})
+		Metadata: runtime.Metadata{traceKey: "t"}.Encode()})
 	want := []observed{
 		{routeEcho, runtime.OK, true, true, true, false, true},
 		{"rpctest.echo.nope", runtime.Unimplemented, false, false, true, true, true},
@@ -435,12 +435,14 @@ func testCancel(t *testing.T, e *env) {
 }
 
 func testMetadata(t *testing.T, e *env) {
-	ctx := runtime.WithMetadata(ctxFor(t, patience), runtime.Metadata{"trace-id": "abc", "user": "u1"})
+	// Two layers: the second adds a key and replaces one.
+	ctx := runtime.WithMetadata(ctxFor(t, patience), runtime.Metadata{"trace-id": "abc", "user": "u0"})
+	ctx = runtime.WithMetadata(ctx, runtime.Metadata{"user": "u1", "room": "r"})
 	var out metadataRes
 	if err := e.client.Invoke(ctx, e.id, routeMetadata, &emptyArgs{}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(runtime.Metadata{"trace-id": "abc", "user": "u1"}, out.R0); diff != "" {
+	if diff := cmp.Diff(runtime.Metadata{"trace-id": "abc", "user": "u1", "room": "r"}, out.R0); diff != "" {
 		t.Fatalf("metadata (-sent +seen):\n%s", diff)
 	}
 }

@@ -32,7 +32,7 @@ func frameSeeds() [][]byte {
 		endFrame(b, 0, maxFrameLimit)
 		return b
 	}
-	req := rt.AppendRequest(nil, &rt.Request{Route: "fuzz.svc.echo", Timeout: time.Second, Metadata: rt.Metadata{"k": "v"}, Payload: []byte(`{"A0":"hi"}`)})
+	req := rt.AppendRequest(nil, &rt.Request{Route: "fuzz.svc.echo", Timeout: time.Second, Metadata: rt.Metadata{"k": "v"}.Encode(), Payload: []byte(`{"A0":"hi"}`)})
 	request := frame(kindRequest, 1, req)
 	cancel := frame(kindCancel, 1, nil)
 	large := frame(kindRequest, 2, rt.AppendRequest(nil, &rt.Request{Route: "fuzz.svc.echo", Payload: fmt.Appendf(nil, `{"A0":%q}`, strings.Repeat("x", serverReadBuffer+200))}))
