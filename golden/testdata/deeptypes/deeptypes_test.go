@@ -12,7 +12,7 @@ import (
 
 type deep struct{}
 
-func (deep) Tree(_ context.Context, t *Tree) (Tree, error)  { return *t, nil }
+func (deep) Tree(_ context.Context, t *Tree) (Tree, error)   { return *t, nil }
 func (deep) Event(_ context.Context, e Event) (Event, error) { return e, nil }
 func (deep) Both(_ context.Context, b Both, w Wins) (int, error) {
 	return b.N + len(w.Ch), nil
@@ -23,7 +23,7 @@ func (deep) Phase(_ context.Context, p Phase, grid map[Coord]Phase) (map[Coord]P
 	return grid, nil
 }
 func (deep) Stream(_ context.Context, _ Stream, cs []Counter) ([]Counter, error) { return cs, nil }
-func (deep) Empty(_ context.Context, e Empty) (Empty, error)                      { return e, nil }
+func (deep) Empty(_ context.Context, e Empty) (Empty, error)                     { return e, nil }
 
 // TestRoundTrip sends every type the generator accepted: the JSON codec
 // carries each of them.
