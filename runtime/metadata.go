@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"strings"
 )
 
@@ -76,6 +77,9 @@ func (e EncodedMetadata) Map() Metadata {
 	e.each(func(k, v string) { md[k] = v })
 	return md
 }
+
+// String formats the entries as a map prints, keys sorted.
+func (e EncodedMetadata) String() string { return fmt.Sprint(map[string]string(e.Map())) }
 
 // each calls f with every entry in order. The wire form is always well
 // formed (Encode and the request parser make it), but each stops at the

@@ -39,6 +39,9 @@ func TestEncodedMetadata(t *testing.T) {
 			t.Errorf("Get(absent) = %q, true", v)
 		}
 	}
+	if got := (Metadata{"b": "2", "a": "1"}).Encode().String(); got != "map[a:1 b:2]" {
+		t.Errorf("String = %q", got)
+	}
 	if (EncodedMetadata{}) != (Metadata{}).Encode() {
 		t.Error("empty metadata does not encode to the zero value")
 	}
