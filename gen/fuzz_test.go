@@ -250,6 +250,10 @@ type %[1]s interface {
 }
 `
 
+// fuzzMethodLine is the line of fuzzSrc that declares the method the
+// method directive is on. No input holds a newline, so it does not move.
+var fuzzMethodLine = 1 + strings.Count(fuzzSrc[:strings.Index(fuzzSrc, "\t%[4]s(")], "\n")
+
 // exportImporter returns an importer of the export data the go command
 // makes for the packages at paths and their dependencies: the runtime
 // packages generated code imports, which the standard library's importer
@@ -337,13 +341,13 @@ func FuzzSource(f *testing.F) {
 	for _, name := range []string{"a", "r", "ctx", "impl", "args", "result", "err", "c", "p", "v", "b", "d"} {
 		f.Add(name, "a.b", "SProxy id", "Get", "get", "id")
 	}
-	f.Fuzz(func(t *testing.T, iface, serviceDir, proxy, method, methodDir, param string) {
-		for _, s := range []string{iface, serviceDir, proxy, method, methodDir, param} {
+	f.Fuzz(func(t *testing.T, iface, serviceDir, proxy, methodName, methodDir, param string) {
+		for _, s := range []string{iface, serviceDir, proxy, methodName, methodDir, param} {
 			if strings.ContainsAny(s, "\n\r") {
 				return // one input would stand for several lines of source
 			}
 		}
-		src := fmt.Sprintf(fuzzSrc, iface, serviceDir, proxy, method, methodDir, param)
+		src := fmt.Sprintf(fuzzSrc, iface, serviceDir, proxy, methodName, methodDir, param)
 		p, err := checkSource(token.NewFileSet(), imp, src)
 		if err != nil {
 			return // not Go
@@ -377,13 +381,22 @@ func FuzzSource(f *testing.F) {
 			// directives on nothing.
 			return
 		}
+		// The method directive belongs to the first method declared on the
+		// template's method line, whatever spaces or comments the name
+		// input brought with it.
+		var directed *method
+		for _, m := range svc.methods {
+			if m.pos.Line == fuzzMethodLine && (directed == nil || m.pos.Offset < directed.pos.Offset) {
+				directed = m
+			}
+		}
 		routes := make(map[string]bool)
 		for _, m := range svc.methods {
 			last, ok := strings.CutPrefix(m.route, svc.route+".")
 			switch {
 			case !ok:
 				t.Fatalf("method %s has route %q, outside service %q\n%s", m.name, m.route, svc.route, src)
-			case m.name == method && len(methodArgs) > 0:
+			case m == directed && len(methodArgs) > 0:
 				if len(methodArgs) != 1 || !isSegment(methodArgs[0]) || last != methodArgs[0] {
 					t.Fatalf("method directive %q accepted as route %q\n%s", methodDir, m.route, src)
 				}
