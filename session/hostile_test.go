@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"runtime"
 	"strings"
@@ -309,13 +310,19 @@ func FuzzEncodedSize(f *testing.F) {
 	})
 }
 
-// decodeUseNumber decodes one JSON document, keeping its numbers' text.
+// decodeUseNumber decodes b, which must hold exactly one JSON document, as
+// json.Unmarshal does, but keeping its numbers' text.
 func decodeUseNumber(b []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var v any
-	err := d.Decode(&v)
-	return v, err
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the document: %v", err)
+	}
+	return v, nil
 }
 
 // ExportShared shares one immutable version of a session between its readers: no copy
